@@ -1,0 +1,38 @@
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+version = {}
+for line in Path("skda/__init__.py").read_text().splitlines():
+    if line.startswith("__version__"):
+        exec(line, version)
+
+setup(
+    name="skda",
+    version=version["__version__"],
+    description="Deep domain adaptation and generalization as scikit-learn estimators",
+    long_description=Path("README.md").read_text(),
+    long_description_content_type="text/markdown",
+    license="BSD-3-Clause",
+    packages=find_packages(include=["skda", "skda.*"]),
+    python_requires=">=3.10",
+    install_requires=[
+        "numpy>=1.24",
+        "scipy>=1.10",
+        "scikit-learn>=1.6",  # sklearn.utils.validation.validate_data
+        "skorch>=1.0",
+        "torch>=2.1",  # install torch first (see README), so pip never resolves it
+        "joblib>=1.2",
+    ],
+    extras_require={
+        # pandas: DataFrame inputs are part of the tested contract; ruff: lint in CI
+        "test": ["pytest>=7", "pandas>=1.5", "ruff>=0.5"],
+        # sphinx + numpydoc build the API pages from the docstrings
+        "docs": ["sphinx>=7", "numpydoc>=1.6"],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Intended Audience :: Science/Research",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
+)

@@ -1,0 +1,8 @@
+"""Data sets with domain shift.
+
+Synthetic generators need no files and are the embedded default.
+"""
+
+from ._synthetic import make_rotated_moons
+
+__all__ = ["make_rotated_moons"]

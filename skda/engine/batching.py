@@ -1,0 +1,88 @@
+"""Domain-balanced mini-batches gathered from tensors that already sit on the device."""
+
+import math
+from typing import NamedTuple
+
+import torch
+
+
+class DomainData(NamedTuple):
+    """Training tensors, all on the training device and all of the same length.
+
+    ``y`` holds class codes ``0..n_classes-1`` and ``-1`` for unlabeled rows;
+    ``domains`` holds domain codes ``0..n_domains-1``.
+    """
+
+    X: torch.Tensor
+    y: torch.Tensor
+    domains: torch.Tensor
+
+    def __len__(self):
+        return len(self.X)
+
+
+class BalancedBatches:
+    """Epochs of mini-batches in which every domain has the same share of rows.
+
+    This is DomainBed's sampling scheme: each domain is an endless stream of
+    its own rows, reshuffled each time it runs dry, and a batch takes the next
+    ``batch_size / n_domains`` rows of every stream. Small domains are thus
+    revisited more often than large ones, and a domain discriminator always
+    sees balanced classes.
+
+    One pass over this object is one epoch of ``ceil(n_rows / batch_size)``
+    steps. The indices of a whole epoch are drawn at once on the CPU (so the
+    same seed gives the same batches on every device), moved to the device in
+    one copy, and each batch is a single gather from the device tensors: no
+    per-row Dataset or collate function.
+
+    Parameters
+    ----------
+    data : DomainData
+        The training tensors.
+    batch_size : int
+        Rows per batch, split as evenly as possible across domains. It is
+        clipped to ``[n_domains, n_rows]``.
+    seed : int
+        Seed of the shuffling generator.
+    """
+
+    def __init__(self, data, batch_size, seed):
+        self.data = data
+        codes = data.domains.cpu()
+        n_domains = int(codes.max()) + 1
+        self._members = [torch.nonzero(codes == k).flatten() for k in range(n_domains)]
+        batch_size = max(min(batch_size, len(data)), n_domains)
+        base, extra = divmod(batch_size, n_domains)
+        self.rows_per_domain = [base + (k < extra) for k in range(n_domains)]
+        self.batch_size = batch_size
+        self.steps = math.ceil(len(data) / batch_size)
+        self._generator = torch.Generator().manual_seed(int(seed))
+        self._queues = [m[:0] for m in self._members]
+
+    def __len__(self):
+        return self.steps
+
+    def _take(self, k, count):
+        """Next ``count`` row indices of domain ``k``'s endless shuffled stream."""
+        members, queue = self._members[k], self._queues[k]
+        missing = count - len(queue)
+        if missing > 0:
+            refills = math.ceil(missing / len(members))
+            perms = [members[torch.randperm(len(members), generator=self._generator)]
+                     for _ in range(refills)]
+            queue = torch.cat([queue, *perms])
+        self._queues[k] = queue[count:]
+        return queue[:count]
+
+    def epoch_indices(self):
+        """Index matrix of shape ``(steps, batch_size)`` for one epoch, on the CPU."""
+        blocks = [self._take(k, self.steps * m).view(self.steps, m)
+                  for k, m in enumerate(self.rows_per_domain)]
+        return torch.cat(blocks, dim=1)
+
+    def __iter__(self):
+        X, y, domains = self.data
+        index = self.epoch_indices().to(X.device, non_blocking=True)
+        for rows in index:
+            yield X[rows], y[rows], domains[rows]

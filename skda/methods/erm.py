@@ -1,0 +1,77 @@
+"""Empirical risk minimisation: the baseline every method is measured against."""
+
+import torch
+
+from .base import DomainAlgorithm, DomainClassifier, fill_doc
+
+
+class ERM(DomainAlgorithm):
+    """Backbone plus linear head, trained on the labeled rows' cross-entropy."""
+
+    def training_loss(self, X, y, domains, label_loss):
+        return label_loss(self(X), y), {}
+
+
+@fill_doc
+class ERMClassifier(DomainClassifier):
+    """Plain supervised classifier on the same backbone and batches as the domain methods.
+
+    Trained with cross-entropy on the labeled rows; rows with ``y == -1``
+    are ignored. When ``domains`` is given, every batch holds an equal share
+    of each domain (DomainBed's ERM), so that the only difference from a
+    domain method is that method's loss.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Hidden layer widths of the default MLP backbone (ignored when
+        ``module`` is given). Features are the last hidden layer's output.
+    {shared_parameters}
+
+    Attributes
+    ----------
+    {shared_attributes}
+
+    See Also
+    --------
+    DANNClassifier : Adds a domain-adversarial loss to the same network.
+
+    Examples
+    --------
+    >>> from skda import ERMClassifier
+    >>> from skda.datasets import make_rotated_moons
+    >>> X, y, domains = make_rotated_moons(random_state=0)
+    >>> source = domains == "source"
+    >>> clf = ERMClassifier(max_epochs=5, random_state=0).fit(X[source], y[source])
+    >>> clf.predict(X[:3]).shape
+    (3,)
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        module=None,
+        max_epochs=20,
+        batch_size=128,
+        lr=1e-3,
+        optimizer=torch.optim.Adam,
+        callbacks=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        **kwargs,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.module = module
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.callbacks = callbacks
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        super().__init__(**kwargs)
+
+    def _build_algorithm(self, featurizer, n_features, n_classes, n_domains):
+        return ERM(featurizer, n_features, n_classes)

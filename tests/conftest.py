@@ -1,0 +1,39 @@
+import numpy as np
+import pytest
+import torch
+
+from skda.datasets import make_rotated_moons
+
+# Keep the suite predictable on a 2-core CI machine.
+torch.set_num_threads(2)
+
+
+@pytest.fixture(scope="session")
+def moons():
+    """Rotated moons: X, y (all labels), domains, and the target mask."""
+    X, y, domains = make_rotated_moons(n_samples=100, random_state=0)
+    return X, y, domains, domains == "target"
+
+
+@pytest.fixture(scope="session")
+def moons_uda(moons):
+    """Rotated moons with the target labels hidden (``-1``)."""
+    X, y, domains, target = moons
+    return X, np.where(target, -1, y), domains
+
+
+@pytest.fixture(scope="session")
+def multi_domain():
+    """Four labeled domains of a 3-class, 5-feature blob problem, each shifted."""
+    rng = np.random.RandomState(0)
+    n_per, centers = 60, rng.normal(scale=3.0, size=(3, 5))
+    X, y, d = [], [], []
+    for k in range(4):
+        labels = rng.randint(3, size=n_per)
+        X.append(centers[labels] + rng.normal(size=(n_per, 5)) + k * 0.5)
+        y.append(labels)
+        d.append(np.full(n_per, f"site{k}"))
+    return np.vstack(X), np.concatenate(y), np.concatenate(d)
+
+
+TINY = dict(hidden_layer_sizes=(8,), max_epochs=3, batch_size=32, random_state=0)
