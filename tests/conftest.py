@@ -37,3 +37,19 @@ def multi_domain():
 
 
 TINY = dict(hidden_layer_sizes=(8,), max_epochs=3, batch_size=32, random_state=0)
+
+
+@pytest.fixture(scope="session")
+def shifted_blobs():
+    """Two domains, the target translated by +1.5 in every feature, target unlabeled.
+
+    A translation is what a linear probe can see, so alignment is measurable.
+    Returns X, y_true, y_train (target = -1), domains.
+    """
+    rng = np.random.RandomState(0)
+    n = 200
+    y = rng.randint(2, size=2 * n)
+    X = rng.normal(size=(2 * n, 5)) + 2.0 * y[:, None] * np.array([1, -1, 0, 0, 0])
+    domains = np.repeat(np.array(["source", "target"]), n)
+    X[n:] += 1.5
+    return X, y, np.where(domains == "target", -1, y), domains

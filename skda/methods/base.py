@@ -19,6 +19,9 @@ from ..modules import MLP
 #: prefixes of the extra keyword parameters an estimator accepts
 PARAM_PREFIXES = ("module__", "optimizer__")
 
+#: what fit sets (told apart from misspelt parameters such as ``lamda_``)
+FITTED_ATTRIBUTES = ("classes_", "domains_", "n_features_in_", "feature_names_in_", "net_")
+
 SHARED_PARAMETERS_DOC = """\
 module : None, torch.nn.Module subclass or instance, default=None
         Backbone (feature extractor). ``None`` builds an MLP from
@@ -170,8 +173,8 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         named = set(self._get_param_names())
         unknown = sorted(
             k for k in vars(self)
-            if not k.endswith("_") and not k.startswith("_")
-            and k not in named and not k.startswith(PARAM_PREFIXES)
+            if k not in named and k not in FITTED_ATTRIBUTES
+            and not k.startswith(("_", *PARAM_PREFIXES))
         )
         if unknown:
             raise TypeError(

@@ -1,0 +1,141 @@
+"""Bad input fails early with an error that names the argument."""
+
+import numpy as np
+import pytest
+import torch
+from conftest import TINY
+from sklearn.exceptions import NotFittedError
+
+from skda import DANNClassifier, ERMClassifier
+
+ESTIMATORS = [ERMClassifier, DANNClassifier]
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_domains_of_wrong_length(Estimator, moons_uda):
+    X, y, d = moons_uda
+    with pytest.raises(ValueError, match=r"domains has 199 entries but X has 200 rows"):
+        Estimator(**TINY).fit(X, y, domains=d[:-1])
+
+
+@pytest.mark.parametrize("domains, match", [
+    (np.zeros((200, 2)), "domains must be 1-D"),
+    (np.r_[np.zeros(199), np.nan], "domains contains NaN"),
+])
+def test_malformed_domains(domains, match, moons):
+    X, y, _, _ = moons
+    with pytest.raises(ValueError, match=match):
+        ERMClassifier(**TINY).fit(X, y, domains=domains)
+
+
+def test_scalar_domains(moons):
+    X, y, _, _ = moons
+    with pytest.raises(TypeError, match="domains must be array-like"):
+        ERMClassifier(**TINY).fit(X, y, domains="site")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_nan_or_inf_in_X(Estimator, bad, moons_uda):
+    X, y, d = moons_uda
+    X = X.copy()
+    X[3, 1] = bad
+    with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+        Estimator(**TINY).fit(X, y, domains=d)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_no_labeled_rows(Estimator, moons):
+    X, _, d, _ = moons
+    with pytest.raises(ValueError, match="y has no labeled rows"):
+        Estimator(**TINY).fit(X, np.full(len(X), -1), domains=d)
+
+
+def test_single_class_among_labeled_rows(moons):
+    X, _, d, target = moons
+    y = np.where(target, -1, 1)
+    with pytest.raises(ValueError, match="1 class"):
+        DANNClassifier(**TINY).fit(X, y, domains=d)
+
+
+def test_dann_needs_two_domains(moons):
+    X, y, _, _ = moons
+    with pytest.raises(ValueError, match="DANNClassifier needs rows from at least 2 domains"):
+        DANNClassifier(**TINY).fit(X, y)
+    with pytest.raises(ValueError, match="at least 2 domains, got 1"):
+        DANNClassifier(**TINY).fit(X, y, domains=np.full(len(X), "only"))
+
+
+def test_continuous_target(moons):
+    X, _, d, _ = moons
+    with pytest.raises(ValueError, match="Unknown label type"):
+        ERMClassifier(**TINY).fit(X, np.linspace(0, 1, len(X)), domains=d)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_predict_before_fit(Estimator, moons):
+    with pytest.raises(NotFittedError):
+        Estimator().predict(moons[0])
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "transform"])
+def test_predict_with_wrong_number_of_features(method, moons_uda):
+    X, y, d = moons_uda
+    clf = DANNClassifier(**TINY).fit(X, y, domains=d)
+    with pytest.raises(ValueError, match="X has 3 features, but DANNClassifier is expecting 2"):
+        getattr(clf, method)(np.ones((4, 3)))
+
+
+@pytest.mark.parametrize("params, error, match", [
+    ({"max_epochs": 0}, ValueError, "max_epochs == 0, must be >= 1"),
+    ({"batch_size": 2.5}, TypeError, "batch_size must be an instance of"),
+    ({"lr": -1.0}, ValueError, "lr == -1.0, must be > 0"),
+    ({"hidden_layer_sizes": (10, 0)}, ValueError, "hidden_layer_sizes must be a tuple"),
+    ({"lambda_": -0.5}, ValueError, "lambda_ must be a finite number >= 0"),
+    ({"lambda_": float("inf")}, ValueError, "lambda_ must be a finite number >= 0"),
+    ({"lambda_": "big"}, TypeError, "lambda_ must be a real number"),
+    ({"lambda_warmup": "yes"}, TypeError, "lambda_warmup must be a bool"),
+    ({"discriminator_hidden_layer_sizes": "wide"}, ValueError,
+     "discriminator_hidden_layer_sizes must be a tuple"),
+    ({"device": "tpu"}, ValueError, "device must be 'auto'"),
+    ({"optimizer": "adam"}, TypeError, "optimizer must be a torch optimizer class"),
+    ({"callbacks": "print"}, TypeError, "callbacks must be None or a list"),
+    ({"lamda_": 1.0}, TypeError, r"unexpected parameter\(s\) \['lamda_'\]"),
+    ({"module": "resnet"}, TypeError, "module must be None, a torch.nn.Module"),
+    ({"module__width": 3}, TypeError, "module__\\* parameters \\['width'\\] need a `module`"),
+])
+def test_invalid_parameters_fail_in_fit_not_init(params, error, match, moons_uda):
+    X, y, d = moons_uda
+    clf = DANNClassifier(**{**TINY, **params})  # construction never raises
+    with pytest.raises(error, match=match):
+        clf.fit(X, y, domains=d)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-CUDA message")
+def test_cuda_requested_without_cuda(moons_uda):
+    X, y, d = moons_uda
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        ERMClassifier(**TINY, device="cuda").fit(X, y, domains=d)
+
+
+def test_module_returning_wrong_shape(moons_uda):
+    X, y, d = moons_uda
+
+    class Flat(torch.nn.Module):
+        def forward(self, X):
+            return X.sum()
+
+    with pytest.raises(ValueError, match="module must return a 2-D feature tensor"):
+        ERMClassifier(module=Flat, **TINY).fit(X, y, domains=d)
+
+
+@pytest.mark.parametrize("Estimator, hint", [
+    (ERMClassifier, r"Try a lower `lr` \(now 1e\+20\)\."),
+    (DANNClassifier, r"Try a lower `lr` \(now 1e\+20\) or `lambda_` \(now 1.0\)\."),
+])
+def test_diverging_loss_names_epoch_and_parameters(Estimator, hint, moons_uda):
+    X, y, d = moons_uda
+    clf = Estimator(**{**TINY, "max_epochs": 5}, optimizer=torch.optim.SGD, lr=1e20)
+    with pytest.raises(ValueError, match=r"training loss became (nan|inf) at epoch \d+, batch \d+"
+                       r"; training diverged\. " + hint):
+        clf.fit(X * 1e3, y, domains=d)
