@@ -1,0 +1,94 @@
+"""The training engine: balanced device batches, masked loss, per-epoch terms."""
+
+import numpy as np
+import torch
+
+from skda.engine import BalancedBatches, DomainData
+from skda.modules import MaskedCrossEntropy
+
+
+def make_data(sizes):
+    domains = torch.cat([torch.full((n,), k) for k, n in enumerate(sizes)])
+    n = len(domains)
+    return DomainData(torch.arange(n, dtype=torch.float32)[:, None],
+                      torch.zeros(n, dtype=torch.long), domains)
+
+
+def test_every_batch_holds_every_domain_equally():
+    data = make_data([300, 40, 10])  # very unequal domains
+    batches = BalancedBatches(data, batch_size=30, seed=0)
+    assert len(batches) == 12  # ceil(350 / 30)
+    seen = list(batches)
+    assert len(seen) == 12
+    for X, y, d in seen:
+        assert torch.equal(torch.bincount(d, minlength=3), torch.tensor([10, 10, 10]))
+        # rows come from the right domain
+        assert torch.equal(data.domains[X[:, 0].long()], d)
+
+
+def test_uneven_split_of_batch_size():
+    batches = BalancedBatches(make_data([50, 50, 50]), batch_size=32, seed=0)
+    assert batches.rows_per_domain == [11, 11, 10]
+    X, _, d = next(iter(batches))
+    assert len(X) == 32
+
+
+def test_each_domain_is_cycled_without_repeats_until_exhausted():
+    data = make_data([20, 20])
+    batches = BalancedBatches(data, batch_size=8, seed=1)
+    rows = torch.cat([X[:, 0] for X, _, _ in batches]).long()  # 5 steps x 8 = 40 rows
+    assert sorted(rows.tolist()) == list(range(40))  # one epoch = every row once
+
+
+def test_small_domain_reshuffles_when_it_runs_dry():
+    data = make_data([90, 10])
+    rows = torch.cat([X[:, 0] for X, _, d in BalancedBatches(data, 20, seed=0)]).long()
+    small = rows[rows >= 90]
+    assert len(small) == 50  # 5 steps x 10 rows: five passes over 10 rows
+    for start in range(0, 50, 10):
+        assert sorted(small[start:start + 10].tolist()) == list(range(90, 100))
+
+
+def test_same_seed_same_batches_different_seed_different():
+    data = make_data([30, 30])
+    first = [X for X, _, _ in BalancedBatches(data, 10, seed=5)]
+    again = [X for X, _, _ in BalancedBatches(data, 10, seed=5)]
+    other = [X for X, _, _ in BalancedBatches(data, 10, seed=6)]
+    assert all(torch.equal(a, b) for a, b in zip(first, again))
+    assert not all(torch.equal(a, b) for a, b in zip(first, other))
+
+
+def test_batch_size_clipped_to_data_and_domain_count():
+    assert BalancedBatches(make_data([3, 2]), batch_size=1000, seed=0).batch_size == 5
+    assert BalancedBatches(make_data([5, 5, 5]), batch_size=1, seed=0).batch_size == 3
+
+
+def test_masked_cross_entropy_ignores_unlabeled_rows():
+    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [5.0, -5.0]])
+    y = torch.tensor([0, 1, -1])
+    expected = torch.nn.functional.cross_entropy(logits[:2], y[:2])
+    assert torch.allclose(MaskedCrossEntropy()(logits, y), expected)
+    assert MaskedCrossEntropy()(logits, torch.tensor([-1, -1, -1])).item() == 0.0
+
+
+def test_epoch_terms_are_batch_means(moons_uda):
+    """train_domain_acc in the history is the mean of the per-batch accuracies."""
+    from skorch.callbacks import Callback
+
+    from skda import DANNClassifier
+
+    per_batch = []
+
+    class Spy(Callback):
+        def on_batch_end(self, net, batch=None, training=False, **kwargs):
+            X, _, d = batch
+            with torch.no_grad():
+                z = net.module_.featurizer(X)
+                acc = (net.module_.discriminator(z).argmax(1) == d).float().mean()
+            per_batch.append(acc.item())
+
+    X, y, d = moons_uda
+    # a tiny lr: the weights barely move between the step and the spy's read
+    clf = DANNClassifier(max_epochs=1, batch_size=50, hidden_layer_sizes=(8,), lr=1e-12,
+                         callbacks=[Spy()], random_state=0).fit(X, y, domains=d)
+    assert np.isclose(clf.net_.history[-1, "train_domain_acc"], np.mean(per_batch))
