@@ -20,7 +20,7 @@ def test_every_batch_holds_every_domain_equally():
     assert len(batches) == 12  # ceil(350 / 30)
     seen = list(batches)
     assert len(seen) == 12
-    for X, y, d in seen:
+    for X, _, d in seen:
         assert torch.equal(torch.bincount(d, minlength=3), torch.tensor([10, 10, 10]))
         # rows come from the right domain
         assert torch.equal(data.domains[X[:, 0].long()], d)
@@ -54,8 +54,8 @@ def test_same_seed_same_batches_different_seed_different():
     first = [X for X, _, _ in BalancedBatches(data, 10, seed=5)]
     again = [X for X, _, _ in BalancedBatches(data, 10, seed=5)]
     other = [X for X, _, _ in BalancedBatches(data, 10, seed=6)]
-    assert all(torch.equal(a, b) for a, b in zip(first, again))
-    assert not all(torch.equal(a, b) for a, b in zip(first, other))
+    assert all(torch.equal(a, b) for a, b in zip(first, again, strict=True))
+    assert not all(torch.equal(a, b) for a, b in zip(first, other, strict=True))
 
 
 def test_batch_size_clipped_to_data_and_domain_count():
@@ -92,3 +92,8 @@ def test_epoch_terms_are_batch_means(moons_uda):
     clf = DANNClassifier(max_epochs=1, batch_size=50, hidden_layer_sizes=(8,), lr=1e-12,
                          callbacks=[Spy()], random_state=0).fit(X, y, domains=d)
     assert np.isclose(clf.net_.history[-1, "train_domain_acc"], np.mean(per_batch))
+
+
+def test_masked_cross_entropy_lets_divergence_show():
+    logits = torch.tensor([[float("nan"), 0.0], [1.0, 0.0]])
+    assert torch.isnan(MaskedCrossEntropy()(logits, torch.tensor([0, 1])))

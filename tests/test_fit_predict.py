@@ -45,7 +45,7 @@ def test_caller_arrays_are_not_modified(Estimator, moons_uda):
     clf = Estimator(**TINY).fit(X, y, domains=d)
     clf.predict(X)
     clf.transform(X)
-    for before, after in zip(copies, (X, y, d)):
+    for before, after in zip(copies, (X, y, d), strict=True):
         assert np.array_equal(before, after)
 
 

@@ -85,4 +85,5 @@ class BalancedBatches:
         X, y, domains = self.data
         index = self.epoch_indices().to(X.device, non_blocking=True)
         for rows in index:
-            yield X[rows], y[rows], domains[rows]
+            # index_select: one gather kernel, cheaper than advanced indexing
+            yield X.index_select(0, rows), y.index_select(0, rows), domains.index_select(0, rows)

@@ -13,6 +13,7 @@ def ganin_schedule(progress, gamma=10.0):
 def training_progress(net):
     """Fraction of all planned training steps done before the current batch."""
     steps = net.train_steps_per_epoch
+    # plain list/dict access: History's tuple indexing is slow for a per-step hook
     done = (len(net.history) - 1) * steps + len(net.history[-1]["batches"]) - 1
     return min(done / (net.max_epochs * steps), 1.0)
 
@@ -58,10 +59,10 @@ class NonFiniteLossGuard(Callback):
     def on_batch_end(self, net, training=False, **kwargs):
         if not training:
             return
-        loss = net.history[-1, "batches", -1, "train_loss"]
+        batches = net.history[-1]["batches"]  # plain access, see training_progress
+        loss = batches[-1]["train_loss"]
         if not math.isfinite(loss):
-            epoch = len(net.history)
-            batch = len(net.history[-1, "batches"])
+            epoch, batch = len(net.history), len(batches)
             raise ValueError(
                 f"The training loss became {loss} at epoch {epoch}, batch {batch}; "
                 f"training diverged. {self.hint}".rstrip()

@@ -2,7 +2,7 @@
 
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 
 from ..modules import MaskedCrossEntropy
 from .batching import BalancedBatches, DomainData
@@ -48,6 +48,32 @@ class DomainNet(NeuralNet):
             ("print_log", PrintLog()),
         ]
 
+    def notify(self, method_name, **cb_kwargs):
+        # Same calls as skorch's notify, minus the callbacks that do not
+        # override the hook: three hooks a step times every callback is a
+        # measurable share of a small network's step.
+        getattr(self, method_name)(self, **cb_kwargs)
+        for cb in self._listeners(method_name):
+            getattr(cb, method_name)(self, **cb_kwargs)
+
+    def _listeners(self, method_name):
+        cache = self.__dict__.get("_listener_cache")
+        if cache is None or cache[0] is not self.callbacks_:
+            cache = (self.callbacks_, {})
+            self.__dict__["_listener_cache"] = cache
+        listeners = cache[1].get(method_name)
+        if listeners is None:
+            base = getattr(Callback, method_name)
+            listeners = [cb for _, cb in self.callbacks_
+                         if method_name in vars(cb) or getattr(type(cb), method_name) is not base]
+            cache[1][method_name] = listeners
+        return listeners
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_listener_cache", None)
+        return state
+
     def get_dataset(self, X, y=None):
         if not isinstance(X, DomainData):
             raise TypeError(f"DomainNet trains on DomainData, got {type(X).__name__}.")
@@ -62,7 +88,8 @@ class DomainNet(NeuralNet):
         return batches
 
     def train_step_single(self, batch, **fit_params):
-        self._set_training(True)
+        if not self.module_.training:  # walking every submodule each step is costly
+            self._set_training(True)
         X, y, domains = batch
         loss, terms = self.module_.training_loss(X, y, domains, self.criterion_)
         loss.backward()
@@ -71,12 +98,26 @@ class DomainNet(NeuralNet):
         return {"loss": loss, "y_pred": None}
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        # skorch's loop with the same hooks and history rows, written out so
+        # that the per-step bookkeeping stays cheap (no generic length
+        # probing, one history lookup per epoch) and the method's extra terms
+        # are averaged once per epoch.
+        if iterator is None:
+            return
         self._term_sums = {}
-        super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
-        if iterator is not None:
-            n_batches = self.history[-1, prefix + "_batch_count"]
-            for name, total in self._term_sums.items():
-                self.history.record(f"{prefix}_{name}", float(total) / n_batches)
+        batches = self.history[-1]["batches"]
+        batch_count = 0
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            row = batches[-1]
+            row[prefix + "_loss"] = step["loss"].item()
+            row[prefix + "_batch_size"] = len(batch[0])
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+            batch_count += 1
+        self.history.record(prefix + "_batch_count", batch_count)
+        for name, total in self._term_sums.items():
+            self.history.record(f"{prefix}_{name}", float(total) / batch_count)
         self._term_sums = {}
 
     def infer_numpy(self, X, method="forward"):

@@ -235,7 +235,7 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=np.float32)
         classes, y_codes = encode_labels(y)
         domain_names, domain_codes = encode_domains(domains, len(X))
-        if not self._uses_unlabeled:
+        if not self._uses_unlabeled and (y_codes < 0).any():
             labeled = y_codes >= 0
             X, y_codes, domain_codes = X[labeled], y_codes[labeled], domain_codes[labeled]
             used, domain_codes = np.unique(domain_codes, return_inverse=True)

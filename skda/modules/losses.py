@@ -7,11 +7,12 @@ from torch import nn
 class MaskedCrossEntropy(nn.Module):
     """Mean cross-entropy over the labeled rows of a batch (target ``-1`` = unlabeled).
 
-    Computed with a mask rather than boolean indexing, so that no device
-    synchronisation is needed; a batch without labeled rows gives 0.
+    Unlabeled rows are skipped by the kernel (``ignore_index``) rather than
+    by boolean indexing, so no device synchronisation is needed. A batch
+    without labeled rows gives a loss of 0 rather than the NaN of a mean over
+    no rows, while a NaN from diverging logits still shows.
     """
 
     def forward(self, logits, y):
-        per_row = F.cross_entropy(logits, y.clamp(min=0), reduction="none")
-        mask = (y >= 0).to(per_row.dtype)
-        return (per_row * mask).sum() / mask.sum().clamp(min=1.0)
+        total = F.cross_entropy(logits, y, ignore_index=-1, reduction="sum")
+        return total / (y >= 0).sum().clamp(min=1)

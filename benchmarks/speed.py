@@ -1,0 +1,238 @@
+"""Seconds per epoch and peak memory: skda's ERM and DANN against hand-written torch loops.
+
+Not a test: run ``python benchmarks/speed.py`` (add ``--device cuda`` on a GPU).
+Each measurement runs in a fresh subprocess, so peak memory is its own; the
+four programs are run in turn, ``--repeats`` times, and the median is kept.
+
+The hand-written loops do the same work as skda: the same MLP, batch size,
+optimizer and learning rate, data already on the device, a random
+permutation per epoch indexed batch by batch, and ``loss.item()`` per batch
+(the usual running-loss log). The DANN loop takes half of each batch from
+each domain, as skda's balanced batches do.
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROGRAMS = ["hand ERM", "skda ERM", "hand DANN", "skda DANN"]
+
+
+def make_data(n, p, seed=0):
+    import numpy as np
+
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, p)).astype(np.float32)
+    y = (X[:, :10].sum(axis=1) > 0).astype(np.int64)
+    domains = np.repeat([0, 1], n // 2)
+    X[domains == 1] += 0.5
+    return X, y, domains
+
+
+def rss_mib():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def draw(rows, steps, per_step):
+    """``steps x per_step`` indices of ``rows``, shuffled, reshuffling when they run out."""
+    import torch
+
+    repeats = -(-steps * per_step // len(rows))
+    perm = torch.cat([torch.randperm(len(rows), device=rows.device) for _ in range(repeats)])
+    return rows[perm[: steps * per_step]].view(steps, per_step)
+
+
+def hand_loop(program, X, y, domains, cfg, device):
+    """The plain PyTorch loops; returns the duration of each epoch."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    from skda.modules import grad_reverse
+
+    torch.manual_seed(0)
+    hidden, bs = cfg["hidden"], cfg["batch_size"]
+    feat = nn.Sequential(nn.Linear(X.shape[1], hidden), nn.ReLU()).to(device)
+    head = nn.Linear(hidden, 2).to(device)
+    params = [*feat.parameters(), *head.parameters()]
+    dann = program == "hand DANN"
+    if dann:
+        disc = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 2))
+        disc = disc.to(device)
+        params += list(disc.parameters())
+    opt = torch.optim.Adam(params, lr=cfg["lr"])
+    Xt = torch.tensor(X, device=device)
+    yt = torch.tensor(np.where(domains == 1, -1, y) if dann else y, device=device)
+    dt = torch.tensor(domains, device=device)
+    n = len(Xt)
+    steps = -(-n // bs)
+    source = torch.nonzero(dt == 0).flatten()
+    target = torch.nonzero(dt == 1).flatten()
+    durations = []
+    for _ in range(cfg["epochs"]):
+        start = time.perf_counter()
+        if dann:
+            order = torch.cat([draw(source, steps, bs // 2), draw(target, steps, bs // 2)], 1)
+        else:
+            order = torch.randperm(n, device=device)
+        total = 0.0
+        for i in range(steps):
+            idx = order[i] if dann else order[i * bs:(i + 1) * bs]
+            xb, yb = Xt[idx], yt[idx]
+            z = feat(xb)
+            if dann:
+                half = bs // 2
+                loss = F.cross_entropy(head(z[:half]), yb[:half])
+                loss = loss + F.cross_entropy(disc(grad_reverse(z, 1.0)), dt[idx])
+            else:
+                loss = F.cross_entropy(head(z), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item()
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        durations.append(time.perf_counter() - start)
+    return durations
+
+
+def skda_fit(program, X, y, domains, cfg, device):
+    """skda's estimators; returns the duration of each epoch from the history."""
+    from skda import DANNClassifier, ERMClassifier
+
+    shared = dict(hidden_layer_sizes=(cfg["hidden"],), max_epochs=cfg["epochs"],
+                  batch_size=cfg["batch_size"], lr=cfg["lr"], device=device, random_state=0)
+    if program == "skda ERM":
+        clf = ERMClassifier(**shared).fit(X, y)
+    else:
+        clf = DANNClassifier(lambda_=1.0, lambda_warmup=False,
+                             discriminator_hidden_layer_sizes=(cfg["hidden"],), **shared)
+        clf.fit(X, np.where(domains == 1, -1, y), domains=domains)
+    return list(clf.net_.history[:, "dur"])
+
+
+def worker(program, cfg, device):
+    import torch
+
+    torch.set_num_threads(cfg["threads"])
+    X, y, domains = make_data(cfg["n"], cfg["p"])
+    if device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats()
+    before = rss_mib()
+    run = hand_loop if program.startswith("hand") else skda_fit
+    durations = run(program, X, y, domains, cfg, device)
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result = {
+        "program": program,
+        # the first epoch is warm-up; the fastest of the rest is the least
+        # disturbed by other load on the machine (as timeit reports)
+        "sec_per_epoch": min(durations[1:]),
+        "median_sec_per_epoch": statistics.median(durations[1:]),
+        "peak_rss_delta_mib": peak_rss - before,
+    }
+    if device.startswith("cuda"):
+        result["peak_cuda_mib"] = torch.cuda.max_memory_allocated() / 2**20
+    print(json.dumps(result))
+
+
+def measure(cfg, device, repeats):
+    runs = {p: [] for p in PROGRAMS}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [os.path.dirname(HERE), os.environ.get("PYTHONPATH", "")])}
+    for r in range(repeats):
+        for program in PROGRAMS:
+            out = subprocess.run(
+                [sys.executable, __file__, "--worker", program, "--config", json.dumps(cfg),
+                 "--device", device], capture_output=True, text=True, env=env, check=True)
+            runs[program].append(json.loads(out.stdout.strip().splitlines()[-1]))
+            print(f"  repeat {r + 1}/{repeats} {program}: "
+                  f"{runs[program][-1]['sec_per_epoch']:.4f} s/epoch", file=sys.stderr)
+    return {p: {k: statistics.median(run[k] for run in rs) for k in rs[0] if k != "program"}
+            for p, rs in runs.items()}
+
+
+def report(results, cfg, device):
+    import skorch
+    import torch
+
+    hand_erm, hand_dann = results["hand ERM"], results["hand DANN"]
+    lines = [
+        f"# Speed: skda against hand-written torch loops ({device})",
+        "",
+        f"Data {cfg['n']} x {cfg['p']} float32, 2 classes; DANN: 2 domains of equal size, "
+        f"target unlabeled. MLP {cfg['p']}-{cfg['hidden']}-2 (DANN discriminator "
+        f"{cfg['hidden']}-{cfg['hidden']}-2), batch {cfg['batch_size']}, Adam lr {cfg['lr']}, "
+        f"{cfg['epochs']} epochs. s / epoch: fastest of epochs 2..{cfg['epochs']} "
+        f"(median in brackets), median over {cfg['repeats']} runs in fresh processes; "
+        f"torch threads {cfg['threads']}.",
+        "",
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+        f"python {platform.python_version()}, torch {torch.__version__}, "
+        f"skorch {skorch.__version__}"
+        + (f", GPU {torch.cuda.get_device_name()}" if device.startswith("cuda") else "") + ".",
+        "",
+        "| program | s / epoch | vs hand-written | peak RSS increase (MiB) |"
+        + (" peak CUDA (MiB) |" if device.startswith("cuda") else ""),
+        "|---|---|---|---|" + ("---|" if device.startswith("cuda") else ""),
+    ]
+    for program, res in results.items():
+        base = hand_erm if "ERM" in program else hand_dann
+        row = (f"| {program} | {res['sec_per_epoch']:.4f} "
+               f"({res['median_sec_per_epoch']:.4f}) | "
+               f"{res['sec_per_epoch'] / base['sec_per_epoch']:.3f}x | "
+               f"{res['peak_rss_delta_mib']:.1f} |")
+        if "peak_cuda_mib" in res:
+            row += f" {res['peak_cuda_mib']:.1f} |"
+        lines.append(row)
+    skda_extra = results["skda DANN"]["sec_per_epoch"] - results["skda ERM"]["sec_per_epoch"]
+    hand_extra = hand_dann["sec_per_epoch"] - hand_erm["sec_per_epoch"]
+    lines += [
+        "",
+        f"DANN's extra cost over ERM: skda {skda_extra:.4f} s/epoch, hand-written "
+        f"{hand_extra:.4f} s/epoch (the discriminator's forward/backward and the "
+        "balanced sampling).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--n", type=int, default=20000)
+    parser.add_argument("--p", type=int, default=256)
+    parser.add_argument("--hidden", type=int, default=100)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=min(2, os.cpu_count()))
+    parser.add_argument("--out", default=None, help="Markdown file to write")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--config", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, json.loads(args.config), args.device)
+        return
+    cfg = dict(n=args.n, p=args.p, hidden=args.hidden, batch_size=args.batch_size,
+               lr=1e-3, epochs=args.epochs, repeats=args.repeats, threads=args.threads)
+    results = measure(cfg, args.device, args.repeats)
+    text = report(results, cfg, args.device)
+    print(text)
+    out = args.out or os.path.join(HERE, "results", f"speed_{args.device.split(':')[0]}.md")
+    with open(out, "w") as f:
+        f.write(text)
+    with open(out[:-3] + ".json", "w") as f:
+        json.dump({"config": cfg, "device": args.device, "results": results}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
