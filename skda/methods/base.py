@@ -64,7 +64,7 @@ classes_ : ndarray of shape (n_classes,)
         Labels of the domains the model was trained on.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X had string column names.
     net_ : skda.engine.DomainNet
         The trained skorch net; ``net_.history`` holds the per-epoch losses
@@ -355,6 +355,25 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         """
         logits = self._infer(X, "forward")
         return self.classes_[np.argmax(logits, axis=1)]
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of ``predict(X)`` against ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+        y : array-like of shape (n_samples,)
+            True labels (all labeled).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights.
+
+        Returns
+        -------
+        score : float
+            Accuracy.
+        """
+        return super().score(X, y, sample_weight=sample_weight)
 
     def transform(self, X):
         """Learned features (the backbone's output), e.g. to check domain alignment.

@@ -1,0 +1,13 @@
+"""The documented examples run as written (the docs include them verbatim)."""
+
+import runpy
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def test_quickstart_grid_search(capsys):
+    runpy.run_path(str(EXAMPLES / "quickstart.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert out.count("held-out-domain accuracy") == 3
+    assert "best: {'dannclassifier__lambda_':" in out
