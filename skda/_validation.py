@@ -74,8 +74,13 @@ def encode_domains(domains, n_samples):
             f"domains has {len(values)} entries but X has {n_samples} rows; "
             "pass one domain label per row."
         )
-    if values.dtype.kind == "f" and not np.isfinite(values).all():
-        raise ValueError("domains contains NaN or infinity; every row needs a domain label.")
+    missing = (values.dtype.kind == "f" and not np.isfinite(values).all()) or (
+        values.dtype.kind == "O" and any(v is None or v != v for v in values))
+    if missing:
+        raise ValueError(
+            "domains contains a missing entry (None, NaN or infinity); every row needs a "
+            "domain label. Rows of unknown domain cannot be aligned: drop them or give "
+            "them a domain of their own.")
     try:
         names, codes = np.unique(values, return_inverse=True)
     except TypeError as exc:

@@ -20,7 +20,8 @@ def test_domains_of_wrong_length(Estimator, moons_uda):
 
 @pytest.mark.parametrize("domains, match", [
     (np.zeros((200, 2)), "domains must be 1-D"),
-    (np.r_[np.zeros(199), np.nan], "domains contains NaN"),
+    (np.r_[np.zeros(199), np.nan], "domains contains a missing entry"),
+    (np.array(["a"] * 199 + [None], dtype=object), "domains contains a missing entry"),
 ])
 def test_malformed_domains(domains, match, moons):
     X, y, _, _ = moons
