@@ -39,7 +39,7 @@ def make_rotated_moons(n_samples=150, angle=35.0, noise=0.05, random_state=None)
     --------
     >>> from skda.datasets import make_rotated_moons
     >>> X, y, domains = make_rotated_moons(random_state=0)
-    >>> X.shape, list(np.unique(domains).tolist())
+    >>> X.shape, np.unique(domains).tolist()
     ((300, 2), ['source', 'target'])
     """
     check_scalar(n_samples, "n_samples", int, min_val=2)
