@@ -121,15 +121,16 @@ def skda_fit(program, X, y, domains, cfg, device):
     return list(clf.net_.history[:, "dur"])
 
 
-def worker(program, cfg, device):
+def worker(program, cfg, device, data=None, hand=hand_loop, fit=skda_fit):
+    """Time one program in this process and print its result as a JSON line."""
     import torch
 
     torch.set_num_threads(cfg["threads"])
-    X, y, domains = make_data(cfg["n"], cfg["p"])
+    X, y, domains = data if data is not None else make_data(cfg["n"], cfg["p"])
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
     before = rss_mib()
-    run = hand_loop if program.startswith("hand") else skda_fit
+    run = hand if program.startswith("hand") else fit
     durations = run(program, X, y, domains, cfg, device)
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {
@@ -145,14 +146,15 @@ def worker(program, cfg, device):
     print(json.dumps(result))
 
 
-def measure(cfg, device, repeats):
-    runs = {p: [] for p in PROGRAMS}
+def measure(cfg, device, repeats, programs=PROGRAMS, script=__file__):
+    """Run each program ``repeats`` times, each in a fresh ``script --worker`` process."""
+    runs = {p: [] for p in programs}
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [os.path.dirname(HERE), os.environ.get("PYTHONPATH", "")])}
     for r in range(repeats):
-        for program in PROGRAMS:
+        for program in programs:
             out = subprocess.run(
-                [sys.executable, __file__, "--worker", program, "--config", json.dumps(cfg),
+                [sys.executable, script, "--worker", program, "--config", json.dumps(cfg),
                  "--device", device], capture_output=True, text=True, env=env, check=True)
             runs[program].append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(f"  repeat {r + 1}/{repeats} {program}: "

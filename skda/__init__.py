@@ -1,7 +1,8 @@
 """skda: deep domain adaptation and generalization as scikit-learn estimators."""
 
-from .methods import DANNClassifier, ERMClassifier
+from .methods import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
 
 __version__ = "0.1.0"
 
-__all__ = ["DANNClassifier", "ERMClassifier", "__version__"]
+__all__ = ["CCSAClassifier", "DANNClassifier", "ERMClassifier", "SagNetClassifier",
+           "__version__"]

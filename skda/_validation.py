@@ -117,9 +117,16 @@ def resolve_device(device):
     return resolved
 
 
-def check_finite_nonnegative(value, name):
-    """Raise unless ``value`` is a finite real number >= 0."""
+def check_real(value, name, low=0.0, high=None, low_inclusive=True):
+    """Raise unless ``value`` is a finite real number in ``[low, high]``.
+
+    ``high=None`` means no upper bound; ``low_inclusive=False`` excludes ``low``.
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}.")
-    if not 0 <= value < float("inf"):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}.")
+    above_low = value >= low if low_inclusive else value > low
+    below_high = value < float("inf") if high is None else value <= high
+    if not (above_low and below_high):  # NaN fails both comparisons
+        opening = "[" if low_inclusive else "("
+        bounds = f"{opening}{low}, {'inf)' if high is None else f'{high}]'}"
+        raise ValueError(f"{name} must be a finite number in {bounds}, got {value!r}.")

@@ -53,3 +53,14 @@ def shifted_blobs():
     domains = np.repeat(np.array(["source", "target"]), n)
     X[n:] += 1.5
     return X, y, np.where(domains == "target", -1, y), domains
+
+
+@pytest.fixture(scope="session")
+def digit_images():
+    """Two rotation domains of the bundled digits: X (n, 1, 8, 8), y, domains (0 or 45)."""
+    from skda.datasets import make_shifted_digits
+
+    return make_shifted_digits("rotation", domains=[0, 45], random_state=0)
+
+
+TINY_IMAGES = dict(max_epochs=2, batch_size=64, random_state=0, device="cpu")

@@ -6,9 +6,9 @@ import torch
 from conftest import TINY
 from sklearn.exceptions import NotFittedError
 
-from skda import DANNClassifier, ERMClassifier
+from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
 
-ESTIMATORS = [ERMClassifier, DANNClassifier]
+ESTIMATORS = [ERMClassifier, DANNClassifier, CCSAClassifier, SagNetClassifier]
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
@@ -37,8 +37,8 @@ def test_scalar_domains(moons):
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_nan_or_inf_in_X(Estimator, bad, moons_uda):
-    X, y, d = moons_uda
+def test_nan_or_inf_in_X(Estimator, bad, moons):
+    X, y, d, _ = moons
     X = X.copy()
     X[3, 1] = bad
     with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
@@ -92,8 +92,8 @@ def test_predict_with_wrong_number_of_features(method, moons_uda):
     ({"batch_size": 2.5}, TypeError, "batch_size must be an instance of"),
     ({"lr": -1.0}, ValueError, "lr == -1.0, must be > 0"),
     ({"hidden_layer_sizes": (10, 0)}, ValueError, "hidden_layer_sizes must be a tuple"),
-    ({"lambda_": -0.5}, ValueError, "lambda_ must be a finite number >= 0"),
-    ({"lambda_": float("inf")}, ValueError, "lambda_ must be a finite number >= 0"),
+    ({"lambda_": -0.5}, ValueError, r"lambda_ must be a finite number in \[0.0, inf\)"),
+    ({"lambda_": float("inf")}, ValueError, r"lambda_ must be a finite number in \[0.0, inf\)"),
     ({"lambda_": "big"}, TypeError, "lambda_ must be a real number"),
     ({"lambda_warmup": "yes"}, TypeError, "lambda_warmup must be a bool"),
     ({"discriminator_hidden_layer_sizes": "wide"}, ValueError,
@@ -140,3 +140,18 @@ def test_diverging_loss_names_epoch_and_parameters(Estimator, hint, moons_uda):
     with pytest.raises(ValueError, match=r"training loss became (nan|inf) at epoch \d+, batch \d+"
                        r"; training diverged\. " + hint):
         clf.fit(X * 1e3, y, domains=d)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_nan_in_images(bad, digit_images):
+    X, y, d = digit_images
+    X = X.copy()
+    X[5, 0, 3, 3] = bad
+    with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+        ERMClassifier(**TINY).fit(X, y, domains=d)
+
+
+def test_images_and_labels_of_different_lengths(digit_images):
+    X, y, d = digit_images
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        ERMClassifier(**TINY).fit(X, y[:-1], domains=d)

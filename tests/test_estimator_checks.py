@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import _num_samples
 
-from skda import DANNClassifier, ERMClassifier
+from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
 
 # -1 is the unlabeled marker (the sklearn.semi_supervised convention), so a
 # data set whose classes are {-1, 1} reads as "one class plus unlabeled rows".
@@ -14,13 +14,12 @@ SEMI_SUPERVISED_MARKER = {
 }
 
 
-class AlternatingDomainsDANN(DANNClassifier):
-    """DANN for the checks, which call ``fit(X, y)`` and cannot pass ``domains``.
+class AlternatingDomains:
+    """For the checks, which call ``fit(X, y)`` and cannot pass ``domains``.
 
-    DANN rightly refuses a single domain, so this subclass (same parameters,
-    same code path) assigns rows alternately to two domains when none are
-    given. Every check then runs DANN's full training: discriminator,
-    gradient reversal and warm-up included.
+    DANN and CCSA rightly refuse a single domain, so these subclasses (same
+    parameters, same code path) assign rows alternately to two domains when
+    none are given. Every check then runs the method's full training.
     """
 
     def fit(self, X, y, domains=None):
@@ -29,11 +28,24 @@ class AlternatingDomainsDANN(DANNClassifier):
         return super().fit(X, y, domains=domains)
 
 
+class AlternatingDomainsDANN(AlternatingDomains, DANNClassifier):
+    pass
+
+
+class AlternatingDomainsCCSA(AlternatingDomains, CCSAClassifier):
+    pass
+
+
 SMALL = dict(hidden_layer_sizes=(16,), max_epochs=20, lr=1e-2, random_state=0)
 
 
 @parametrize_with_checks(
-    [ERMClassifier(**SMALL), AlternatingDomainsDANN(**SMALL, lambda_=0.1)],
+    [
+        ERMClassifier(**SMALL),
+        AlternatingDomainsDANN(**SMALL, lambda_=0.1),
+        AlternatingDomainsCCSA(**SMALL),
+        SagNetClassifier(**SMALL),
+    ],
     expected_failed_checks=lambda est: SEMI_SUPERVISED_MARKER,
 )
 def test_sklearn_compatible(estimator, check):

@@ -11,3 +11,10 @@ def test_quickstart_grid_search(capsys):
     out = capsys.readouterr().out
     assert out.count("held-out-domain accuracy") == 3
     assert "best: {'dannclassifier__lambda_':" in out
+
+
+def test_images_example(capsys):
+    runpy.run_path(str(EXAMPLES / "images.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "ERMClassifier: accuracy on the unseen 'gray' style" in out
+    assert "SagNetClassifier: accuracy on the unseen 'gray' style" in out

@@ -7,9 +7,14 @@ import torch
 from conftest import TINY
 from torch import nn
 
-from skda import DANNClassifier, ERMClassifier
+from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
 
-ESTIMATORS = [ERMClassifier, DANNClassifier]
+ESTIMATORS = [ERMClassifier, DANNClassifier, CCSAClassifier, SagNetClassifier]
+
+
+def training_data(Estimator, moons_uda, multi_domain):
+    """Unsupervised-DA moons where the method uses unlabeled rows, else labeled sites."""
+    return moons_uda if Estimator._uses_unlabeled or Estimator is ERMClassifier else multi_domain
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
@@ -37,8 +42,8 @@ def test_dataframe_input_records_feature_names(Estimator, multi_domain):
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_caller_arrays_are_not_modified(Estimator, moons_uda):
-    X, y, d = moons_uda
+def test_caller_arrays_are_not_modified(Estimator, moons_uda, multi_domain):
+    X, y, d = training_data(Estimator, moons_uda, multi_domain)
     # float32 C-contiguous: the case where validation does not copy
     X = np.ascontiguousarray(X, dtype=np.float32)
     copies = X.copy(), y.copy(), d.copy()
@@ -50,8 +55,8 @@ def test_caller_arrays_are_not_modified(Estimator, moons_uda):
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_same_seed_same_model_on_cpu(Estimator, moons_uda):
-    X, y, d = moons_uda
+def test_same_seed_same_model_on_cpu(Estimator, moons_uda, multi_domain):
+    X, y, d = training_data(Estimator, moons_uda, multi_domain)
     fit = lambda seed: Estimator(**{**TINY, "random_state": seed}, device="cpu").fit(  # noqa: E731
         X, y, domains=d)
     p1, p2, p3 = (fit(s).predict_proba(X) for s in (3, 3, 4))
@@ -69,8 +74,8 @@ def test_fit_leaves_global_torch_rng_alone(moons_uda):
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_transform_returns_last_hidden_layer(Estimator, moons_uda):
-    X, y, d = moons_uda
+def test_transform_returns_last_hidden_layer(Estimator, moons_uda, multi_domain):
+    X, y, d = training_data(Estimator, moons_uda, multi_domain)
     clf = Estimator(hidden_layer_sizes=(12, 6), max_epochs=2, random_state=0).fit(
         X, y, domains=d)
     Z = clf.transform(X)

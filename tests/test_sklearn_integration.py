@@ -12,7 +12,7 @@ from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, cross_valida
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skda import DANNClassifier, ERMClassifier
+from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
 
 
 def test_get_set_params_and_clone_keep_keyword_params():
@@ -42,6 +42,26 @@ def test_grid_search_lambda_with_leave_one_domain_out(multi_domain):
     assert search.cv_results_["mean_test_score"].shape == (2,)
     assert len(search.cv_results_["split3_test_score"]) == 2
     assert search.best_params_["lambda_"] in (0.0, 1.0)
+
+
+@pytest.mark.parametrize("estimator, grid", [
+    (CCSAClassifier(**TINY), {"alpha": [0.0, 0.5], "margin": [1.0]}),
+    (SagNetClassifier(**TINY), {"adv_weight": [0.0, 0.1]}),
+])
+def test_grid_search_strength_of_the_other_methods(estimator, grid, multi_domain):
+    X, y, d = multi_domain
+    search = GridSearchCV(estimator, grid, cv=LeaveOneGroupOut(), error_score="raise")
+    search.fit(X, y, groups=d, domains=d)
+    assert search.cv_results_["mean_test_score"].shape == (2,)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def test_grid_search_on_images(digit_images):
+    X, y, d = digit_images
+    search = GridSearchCV(ERMClassifier(max_epochs=1, random_state=0, device="cpu"),
+                          {"lr": [1e-3, 1e-2]}, cv=LeaveOneGroupOut(), error_score="raise")
+    search.fit(X, y, groups=d, domains=d)
+    assert search.best_estimator_.input_shape_ == (1, 8, 8)
 
 
 def test_cross_validate_leave_one_domain_out(multi_domain):
@@ -85,10 +105,11 @@ def test_skda_never_changes_global_sklearn_config(multi_domain):
     (pickle.dumps, pickle.loads),
     (lambda est: joblib.dump(est, "model.joblib"), lambda _: joblib.load("model.joblib")),
 ])
-def test_persistence_round_trip(dump, load, moons_uda, tmp_path, monkeypatch):
+@pytest.mark.parametrize("Estimator", [DANNClassifier, SagNetClassifier])
+def test_persistence_round_trip(Estimator, dump, load, moons, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    X, y, d = moons_uda
-    clf = DANNClassifier(**TINY).fit(X, y, domains=d)
+    X, y, d, _ = moons
+    clf = Estimator(**TINY).fit(X, y, domains=d)
     restored = load(dump(clf))
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
     np.testing.assert_array_equal(restored.transform(X), clf.transform(X))

@@ -11,19 +11,24 @@ from .batching import BalancedBatches, DomainData
 class DomainNet(NeuralNet):
     """skorch net behind every skda estimator.
 
-    It differs from a plain ``NeuralNet`` in three places only:
+    It differs from a plain ``NeuralNet`` in these places only:
 
     * training data is a :class:`DomainData` of device tensors, served by
       :class:`BalancedBatches` (no Dataset, DataLoader or collate);
     * the loss of a batch is ``module_.training_loss(X, y, domains,
       criterion_)``, so a method is just its module (see
       :class:`skda.methods.base.DomainAlgorithm`);
+    * a module whose ``optimizer_groups()`` names parameter groups gets one
+      optimizer per group (``optimizer_<group>_``, all of the class and
+      settings given) and makes its own updates in ``training_step``
+      (SagNet's three alternating steps);
+    * an optional ``augment`` callable transforms each training batch's X;
     * the extra terms a module reports (a domain loss, a discriminator
       accuracy, ...) are averaged over the epoch and recorded in ``history``
       as ``train_<name>``, with one device synchronisation per epoch.
 
-    Everything else (optimizers, callbacks, history, device handling,
-    pickling) is skorch's.
+    Everything else (callbacks, history, device handling, pickling) is
+    skorch's.
 
     Parameters
     ----------
@@ -31,15 +36,19 @@ class DomainNet(NeuralNet):
         The method's network and loss.
     seed : int, default=0
         Seed of the batch sampler.
+    augment : callable or None, default=None
+        ``augment(X_batch)`` returns a tensor of the same shape; applied to
+        training batches only.
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
     """
 
-    def __init__(self, module, *, seed=0, **kwargs):
+    def __init__(self, module, *, seed=0, augment=None, **kwargs):
         kwargs.setdefault("criterion", MaskedCrossEntropy)
         kwargs.setdefault("torch_load_kwargs", {"weights_only": False})
         super().__init__(module, train_split=None, **kwargs)
         self.seed = seed
+        self.augment = augment
 
     def get_default_callbacks(self):
         return [
@@ -87,15 +96,57 @@ class DomainNet(NeuralNet):
         self.train_steps_per_epoch = batches.steps
         return batches
 
+    def initialize_optimizer(self, triggered_directly=None):
+        groups = self.module_.optimizer_groups()
+        if groups is None:
+            self.optimizer_groups_ = ()
+            return super().initialize_optimizer()
+        if "optimizer" not in self.prefixes_:
+            # optimizer__* settings are valid: they apply to every group's optimizer
+            self.prefixes_ = [*self.prefixes_, "optimizer"]
+        for name, named_parameters in groups.items():
+            args, kwargs = self.get_params_for_optimizer("optimizer", named_parameters)
+            # skorch registers every optimizer_*_ attribute (device moves, pickling)
+            setattr(self, f"optimizer_{name}_", self.optimizer(*args, **kwargs))
+        self.optimizer_groups_ = tuple(groups)
+        return self
+
+    def train_step(self, batch, **fit_params):
+        if self.augment is not None:
+            batch = self._augmented(batch)
+        if not self.optimizer_groups_:
+            return super().train_step(batch, **fit_params)
+        self._ensure_training()
+        optimizers = {name: getattr(self, f"optimizer_{name}_") for name in self.optimizer_groups_}
+        loss, terms = self.module_.training_step(*batch, self.criterion_, optimizers)
+        self._accumulate(terms)
+        return {"loss": loss, "y_pred": None}
+
     def train_step_single(self, batch, **fit_params):
-        if not self.module_.training:  # walking every submodule each step is costly
-            self._set_training(True)
+        self._ensure_training()
         X, y, domains = batch
         loss, terms = self.module_.training_loss(X, y, domains, self.criterion_)
         loss.backward()
+        self._accumulate(terms)
+        return {"loss": loss, "y_pred": None}
+
+    def _ensure_training(self):
+        if not self.module_.training:  # walking every submodule each step is costly
+            self._set_training(True)
+
+    def _accumulate(self, terms):
         for name, value in terms.items():
             self._term_sums[name] = self._term_sums.get(name, 0.0) + value.detach()
-        return {"loss": loss, "y_pred": None}
+
+    def _augmented(self, batch):
+        X, y, domains = batch
+        out = self.augment(X)
+        if not isinstance(out, torch.Tensor) or out.shape != X.shape:
+            shape = getattr(out, "shape", type(out).__name__)
+            raise ValueError(
+                f"augment must return a tensor of the batch's shape {tuple(X.shape)}, "
+                f"got {shape}.")
+        return out, y, domains
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         # skorch's loop with the same hooks and history rows, written out so

@@ -3,35 +3,49 @@
 import copy
 import inspect
 import numbers
+import warnings
 
 import numpy as np
 import torch
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils import check_random_state, check_scalar
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, check_X_y, validate_data
 from torch import nn
 
 from .._validation import check_hidden_sizes, encode_domains, encode_labels, resolve_device
 from ..engine import DomainData, DomainNet, NonFiniteLossGuard
-from ..modules import MLP
+from ..modules import MLP, ConvNet
 
 #: prefixes of the extra keyword parameters an estimator accepts
 PARAM_PREFIXES = ("module__", "optimizer__")
 
+#: ``_validate_X`` without y (None is a y, and gets sklearn's "requires y" error)
+_NO_Y = "no_validation"
+
 #: what fit sets (told apart from misspelt parameters such as ``lamda_``)
-FITTED_ATTRIBUTES = ("classes_", "domains_", "n_features_in_", "feature_names_in_", "net_")
+FITTED_ATTRIBUTES = (
+    "classes_", "domains_", "n_features_in_", "feature_names_in_", "input_shape_", "net_")
 
 SHARED_PARAMETERS_DOC = """\
 module : None, torch.nn.Module subclass or instance, default=None
         Backbone (feature extractor). ``None`` builds an MLP from
-        ``hidden_layer_sizes``. A class is instantiated with the ``module__*``
-        parameters (and with ``n_features_in``, the number of columns of X,
-        if its constructor takes that argument and it is not given). An
-        instance is deep-copied at each fit and trained from its current
-        weights. The backbone must map a float32 tensor of shape
-        ``(batch, n_features)`` to a feature tensor of shape
-        ``(batch, width)``; the method's heads are built on top of it.
+        ``hidden_layer_sizes`` for tabular X and a
+        :class:`~skda.modules.ConvNet` for images. A class is instantiated
+        with the ``module__*`` parameters, plus ``n_features_in`` (columns of
+        tabular X) or ``input_shape`` (``(channels, height, width)`` of one
+        image) when its constructor takes that argument and it is not given.
+        An instance is deep-copied at each fit and trained from its current
+        weights. The backbone must map a float32 batch of X's rows,
+        ``(batch, n_features)`` or ``(batch, channels, height, width)``, to
+        a feature tensor of shape ``(batch, width)``; the method's heads are
+        built on top of it.
+    augment : callable or None, default=None
+        Train-time augmentation: ``augment(X_batch)`` takes a float32 tensor
+        of training rows (on the training device) and returns a tensor of
+        the same shape, e.g. random shifts of images. Applied to every
+        training batch; never at prediction. ``None`` (default): no
+        augmentation.
     max_epochs : int, default=20
         Number of epochs; an epoch is ``ceil(n_rows / batch_size)`` steps.
     batch_size : int, default=128
@@ -63,7 +77,10 @@ classes_ : ndarray of shape (n_classes,)
     domains_ : ndarray of shape (n_domains,)
         Labels of the domains the model was trained on.
     n_features_in_ : int
-        Number of features seen during fit.
+        Number of features seen during fit (for images, values per image).
+    input_shape_ : tuple of int
+        Shape of one row of X: ``(n_features,)`` for tabular X,
+        ``(channels, height, width)`` for images (3-D X gains one channel).
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X had string column names.
     net_ : skda.engine.DomainNet
@@ -130,6 +147,25 @@ class DomainAlgorithm(nn.Module):
         """
         raise NotImplementedError
 
+    def optimizer_groups(self):
+        """Parameter groups that each get their own optimizer, or None (the default).
+
+        ``None``: one optimizer over all parameters, stepped on the loss of
+        :meth:`training_loss`. A method that alternates updates of different
+        parts returns a dict ``{name: named_parameters}`` instead and
+        implements :meth:`training_step`.
+        """
+        return None
+
+    def training_step(self, X, y, domains, label_loss, optimizers):
+        """One training step of a method with its own ``optimizer_groups``.
+
+        Zeroes gradients, back-propagates and steps ``optimizers`` (a dict
+        named as the groups) itself. Arguments as in :meth:`training_loss`;
+        returns the loss to log (detached) and the terms.
+        """
+        raise NotImplementedError
+
 
 class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     """Base of the skda classifiers: validation, training set-up and prediction.
@@ -144,6 +180,9 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     _uses_unlabeled = False
     #: parameters named in the advice when training diverges
     _divergence_params = ("lr",)
+    #: warn when rows with ``y == -1`` are dropped (methods whose setting
+    #: never has unlabeled rows, so that they are likely a mistake)
+    _warn_unlabeled = False
 
     def __init__(self, **kwargs):
         # Keyword parameters (module__*, optimizer__*) are stored verbatim like
@@ -188,6 +227,8 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         check_scalar(self.verbose, "verbose", numbers.Integral, min_val=0)
         if not callable(self.optimizer):
             raise TypeError(f"optimizer must be a torch optimizer class, got {self.optimizer!r}.")
+        if self.augment is not None and not callable(self.augment):
+            raise TypeError(f"augment must be None or a callable, got {self.augment!r}.")
         if self.callbacks is not None and not isinstance(self.callbacks, (list, tuple)):
             raise TypeError(
                 f"callbacks must be None or a list of skorch callbacks, got {self.callbacks!r}.")
@@ -218,8 +259,11 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs (numpy array or pandas DataFrame). Never modified.
+        X : array-like of shape (n_samples, n_features) or image array
+            Tabular inputs (numpy array or pandas DataFrame), or images of
+            shape ``(n_samples, channels, height, width)`` (a 3-D array
+            ``(n_samples, height, width)`` is read as one channel). Never
+            modified.
         y : array-like of shape (n_samples,)
             Class labels; ``-1`` marks an unlabeled row.
         domains : array-like of shape (n_samples,), default=None
@@ -232,17 +276,23 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             The fitted estimator.
         """
         self._check_params()
-        X, y = validate_data(self, X, y, dtype=np.float32)
+        X, y = self._validate_X(X, y, reset=True)
         classes, y_codes = encode_labels(y)
         domain_names, domain_codes = encode_domains(domains, len(X))
-        if not self._uses_unlabeled and (y_codes < 0).any():
-            labeled = y_codes >= 0
-            X, y_codes, domain_codes = X[labeled], y_codes[labeled], domain_codes[labeled]
+        unlabeled = y_codes < 0
+        if not self._uses_unlabeled and unlabeled.any():
+            if self._warn_unlabeled:
+                warnings.warn(
+                    f"{type(self).__name__} ignores the {int(unlabeled.sum())} rows with "
+                    "y == -1 (unlabeled); it learns from labeled rows only.", UserWarning,
+                    stacklevel=2)
+            X, y_codes, domain_codes = X[~unlabeled], y_codes[~unlabeled], domain_codes[~unlabeled]
             used, domain_codes = np.unique(domain_codes, return_inverse=True)
             domain_names = domain_names[used]
         if len(domain_names) < self._min_domains:
+            which = "rows" if self._uses_unlabeled else "labeled rows"
             raise ValueError(
-                f"{type(self).__name__} needs rows from at least {self._min_domains} "
+                f"{type(self).__name__} needs {which} from at least {self._min_domains} "
                 f"domains, got {len(domain_names)}. Pass domains=..., one domain label "
                 "per row of X (e.g. the site or the source/target split)."
             )
@@ -252,7 +302,7 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         # Seed torch without touching the caller's global torch RNG state.
         with torch.random.fork_rng(devices=cuda_devices):
             torch.manual_seed(int(init_seed))
-            featurizer, width = self._build_featurizer(X.shape[1])
+            featurizer, width = self._build_featurizer(X.shape[1:])
             algorithm = self._build_algorithm(featurizer, width, len(classes), len(domain_names))
             net = self._make_net(algorithm, device, int(batch_seed))
             data = DomainData(
@@ -286,22 +336,25 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             callbacks=callbacks,
             verbose=self.verbose,
             device=device,
+            augment=self.augment,
             **optimizer_params,
         )
 
-    def _build_featurizer(self, n_features):
+    def _build_featurizer(self, input_shape):
         """The backbone and the width of the features it returns."""
         hidden = check_hidden_sizes(self.hidden_layer_sizes, "hidden_layer_sizes")
         kwargs = {k[len("module__"):]: v for k, v in self._prefixed_params().items()
                   if k.startswith("module__")}
         module = self.module
+        images = len(input_shape) > 1
         if module is None:
             if kwargs:
                 raise TypeError(
-                    f"module__* parameters {sorted(kwargs)} need a `module` class; the "
-                    "default MLP is shaped by hidden_layer_sizes.")
-            mlp = MLP(n_features, hidden)
-            return mlp, mlp.n_features_out
+                    f"module__* parameters {sorted(kwargs)} need a `module` class (e.g. "
+                    "module=skda.modules.ConvNet, module__channels=(16, 32)); the default "
+                    "backbone takes no module__* parameters.")
+            net = ConvNet(input_shape) if images else MLP(input_shape[0], hidden)
+            return net, net.n_features_out
         if isinstance(module, nn.Module):
             if kwargs:
                 raise TypeError(
@@ -309,20 +362,59 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                     "instance; pass the module class instead.")
             featurizer = copy.deepcopy(module)
         elif isinstance(module, type) and issubclass(module, nn.Module):
-            if "n_features_in" in inspect.signature(module).parameters:
-                kwargs.setdefault("n_features_in", n_features)
+            accepted = inspect.signature(module).parameters
+            if "n_features_in" in accepted and not images:
+                kwargs.setdefault("n_features_in", input_shape[0])
+            if "input_shape" in accepted:
+                kwargs.setdefault("input_shape", tuple(input_shape))
             featurizer = module(**kwargs)
         else:
             raise TypeError(
                 "module must be None, a torch.nn.Module subclass or a torch.nn.Module "
                 f"instance, got {module!r}.")
-        return featurizer, _output_width(featurizer, n_features)
+        return featurizer, _output_width(featurizer, input_shape)
+
+    def _validate_X(self, X, y=_NO_Y, reset=False):
+        """Validated float32 X (and y): tabular through ``validate_data``, images by shape."""
+        if _ndim(X) <= 2:
+            if not reset and len(self.input_shape_) > 1:
+                raise ValueError(
+                    f"{type(self).__name__} was fitted on images of shape "
+                    f"{self.input_shape_}; X must be an image array, got {_ndim(X)}-D X.")
+            args = (X,) if y is _NO_Y else (X, y)
+            out = validate_data(self, *args, dtype=np.float32, reset=reset)
+            if reset:
+                self.input_shape_ = (self.n_features_in_,)
+            return out
+        if y is _NO_Y:
+            X = check_array(X, dtype=np.float32, allow_nd=True)
+        else:
+            X, y = check_X_y(X, y, dtype=np.float32, allow_nd=True)
+        if X.ndim == 3:
+            X = X[:, None]  # (n, height, width): one channel
+        if X.ndim != 4:
+            raise ValueError(
+                "X must be 2-D (n_samples, n_features), or images of shape (n_samples, "
+                f"channels, height, width) or (n_samples, height, width); got {X.ndim}-D X.")
+        if reset:
+            self.input_shape_ = X.shape[1:]
+            self.n_features_in_ = int(np.prod(X.shape[1:]))
+            self.__dict__.pop("feature_names_in_", None)
+        elif len(self.input_shape_) == 1:
+            raise ValueError(
+                f"{type(self).__name__} was fitted on tabular X with {self.n_features_in_} "
+                f"features; got images of shape {X.shape[1:]}.")
+        elif X.shape[1:] != self.input_shape_:
+            raise ValueError(
+                f"X has images of shape {X.shape[1:]} but {type(self).__name__} was fitted "
+                f"on {self.input_shape_} (channels, height, width).")
+        return X if y is _NO_Y else (X, y)
 
     # -- predict ------------------------------------------------------------------------
 
     def _infer(self, X, method):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float32, reset=False)
+        X = self._validate_X(X)
         return self.net_.infer_numpy(X, method)
 
     def predict_proba(self, X):
@@ -330,8 +422,8 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
+        X : array-like of shape (n_samples, n_features) or image array
+            Inputs, shaped as in fit.
 
         Returns
         -------
@@ -345,8 +437,8 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
+        X : array-like of shape (n_samples, n_features) or image array
+            Inputs, shaped as in fit.
 
         Returns
         -------
@@ -361,8 +453,8 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
+        X : array-like of shape (n_samples, n_features) or image array
+            Inputs, shaped as in fit.
         y : array-like of shape (n_samples,)
             True labels (all labeled).
         sample_weight : array-like of shape (n_samples,), default=None
@@ -380,8 +472,8 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
+        X : array-like of shape (n_samples, n_features) or image array
+            Inputs, shaped as in fit.
 
         Returns
         -------
@@ -391,16 +483,25 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         return self._infer(X, "features")
 
 
-def _output_width(featurizer, n_features):
+def _ndim(X):
+    if hasattr(X, "ndim"):
+        return X.ndim
+    try:
+        return np.ndim(X)
+    except TypeError:  # array-likes that refuse numpy functions but convert
+        return np.asarray(X).ndim
+
+
+def _output_width(featurizer, input_shape):
     """Width of the features ``featurizer`` returns, found with a dummy batch."""
     was_training = featurizer.training
     featurizer.eval()
+    shape = (2, *input_shape)
     try:
         with torch.no_grad():
-            out = featurizer(torch.zeros(2, n_features))
+            out = featurizer(torch.zeros(shape))
     except Exception as exc:
-        raise ValueError(
-            f"module failed on a batch of shape (2, {n_features}): {exc}") from exc
+        raise ValueError(f"module failed on a batch of shape {shape}: {exc}") from exc
     finally:
         featurizer.train(was_training)
     if not isinstance(out, torch.Tensor) or out.ndim != 2:

@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from .._validation import check_finite_nonnegative, check_hidden_sizes
+from .._validation import check_hidden_sizes, check_real
 from ..engine import ReversalWarmup
 from ..modules import MLP, grad_reverse
 from .base import DomainAlgorithm, DomainClassifier, fill_doc
@@ -109,6 +109,7 @@ class DANNClassifier(DomainClassifier):
         lambda_warmup=True,
         discriminator_hidden_layer_sizes=(100,),
         module=None,
+        augment=None,
         max_epochs=20,
         batch_size=128,
         lr=1e-3,
@@ -124,6 +125,7 @@ class DANNClassifier(DomainClassifier):
         self.lambda_warmup = lambda_warmup
         self.discriminator_hidden_layer_sizes = discriminator_hidden_layer_sizes
         self.module = module
+        self.augment = augment
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -136,7 +138,7 @@ class DANNClassifier(DomainClassifier):
 
     def _check_params(self):
         super()._check_params()
-        check_finite_nonnegative(self.lambda_, "lambda_")
+        check_real(self.lambda_, "lambda_")
         if not isinstance(self.lambda_warmup, bool):
             raise TypeError(f"lambda_warmup must be a bool, got {self.lambda_warmup!r}.")
         check_hidden_sizes(

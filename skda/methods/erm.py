@@ -51,6 +51,7 @@ class ERMClassifier(DomainClassifier):
         self,
         hidden_layer_sizes=(100,),
         module=None,
+        augment=None,
         max_epochs=20,
         batch_size=128,
         lr=1e-3,
@@ -63,6 +64,7 @@ class ERMClassifier(DomainClassifier):
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.module = module
+        self.augment = augment
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr

@@ -1,7 +1,22 @@
-"""Torch building blocks shared by the methods: backbones, heads, gradient reversal."""
+"""Torch building blocks shared by the methods: backbones, heads, losses, style operations."""
 
-from .losses import MaskedCrossEntropy
+from .convnet import ConvNet, GlobalAvgPool
+from .losses import MaskedCrossEntropy, contrastive_alignment, uniform_cross_entropy
 from .mlp import MLP
 from .reversal import GradientReversal, grad_reverse
+from .style import adain, randomize_content, randomize_style, style_statistics
 
-__all__ = ["MaskedCrossEntropy", "MLP", "GradientReversal", "grad_reverse"]
+__all__ = [
+    "ConvNet",
+    "GlobalAvgPool",
+    "GradientReversal",
+    "MLP",
+    "MaskedCrossEntropy",
+    "adain",
+    "contrastive_alignment",
+    "grad_reverse",
+    "randomize_content",
+    "randomize_style",
+    "style_statistics",
+    "uniform_cross_entropy",
+]

@@ -1,0 +1,251 @@
+"""Style-agnostic networks (Nam et al., CVPR 2021)."""
+
+import copy
+import numbers
+
+import torch
+from torch import nn
+
+from .._validation import check_real
+from ..modules import GlobalAvgPool, randomize_content, randomize_style, uniform_cross_entropy
+from .base import DomainAlgorithm, DomainClassifier, fill_doc
+
+
+class SagNet(DomainAlgorithm):
+    """Shared extractor, content-biased and style-biased heads, trained in three steps.
+
+    ``featurizer`` is the shared part of the backbone and ``tail`` the rest;
+    each head is its own copy of ``tail`` plus a linear layer. Each training
+    step, with its own optimizer per part (as in the official code and
+    DomainBed):
+
+    1. content: extractor and content head learn the labels from features
+       whose style is randomized (:func:`~skda.modules.randomize_style`);
+    2. style: the style head learns the labels from features whose content
+       is randomized (:func:`~skda.modules.randomize_content`);
+    3. adversary: the extractor alone is updated to make the style head's
+       prediction uniform, weighted by ``adv_weight``.
+
+    Prediction and ``transform`` use the content path without randomization.
+    """
+
+    def __init__(self, featurizer, tail, n_features, n_classes, adv_weight=0.1, alpha=1.0):
+        super().__init__(featurizer, n_features, n_classes)
+        self.content = nn.Sequential(tail, GlobalAvgPool())
+        self.style = nn.Sequential(
+            copy.deepcopy(tail), GlobalAvgPool(), nn.Linear(n_features, n_classes))
+        self.adv_weight = adv_weight
+        self.alpha = alpha
+
+    def features(self, X):
+        return self.content(self.featurizer(X))
+
+    def forward(self, X):
+        return self.classifier(self.features(X))
+
+    def optimizer_groups(self):
+        parts = {"featurizer": ("featurizer",), "content": ("content", "classifier"),
+                 "style": ("style",)}
+        groups = {name: [(p_name, p) for p_name, p in self.named_parameters()
+                         if p_name.split(".")[0] in prefixes]
+                  for name, prefixes in parts.items()}
+        return {name: params for name, params in groups.items() if params}
+
+    def training_step(self, X, y, domains, label_loss, optimizers):
+        def step(loss, *names):
+            for opt in optimizers.values():
+                opt.zero_grad(set_to_none=True)
+            loss.backward()
+            for name in names:
+                if name in optimizers:  # an empty part has no optimizer
+                    optimizers[name].step()
+
+        content_logits = self.classifier(self.content(randomize_style(
+            self.featurizer(X), self.alpha)))
+        content_loss = label_loss(content_logits, y)
+        step(content_loss, "featurizer", "content")
+
+        # one pass of the updated extractor serves the style and adversarial steps
+        shared = self.featurizer(X)
+        style_loss = label_loss(self.style(randomize_content(shared.detach())), y)
+        step(style_loss, "style")
+        adv_loss = uniform_cross_entropy(self.style(randomize_content(shared)))
+        step(self.adv_weight * adv_loss, "featurizer")
+
+        loss = content_loss + style_loss + self.adv_weight * adv_loss
+        return loss.detach(), {
+            "content_loss": content_loss, "style_loss": style_loss, "adv_loss": adv_loss}
+
+
+@fill_doc
+class SagNetClassifier(DomainClassifier):
+    """Style-agnostic network (SagNet; Nam et al., CVPR 2021) for domain generalization.
+
+    Domain shift in images is often a shift of *style* (colour, texture,
+    contrast), which CNNs rely on heavily. SagNet reduces that bias: a
+    content-biased head learns from features whose style (per-channel mean
+    and standard deviation of a feature map) is interpolated with another
+    image's, a style-biased head learns from another image's content
+    wearing this image's style, and an adversarial loss makes the feature
+    extractor starve the style head. Predictions come from the content head.
+
+    The method needs no domain labels (styles are mixed across the rows of
+    each batch, which hold an equal share of every domain when ``domains``
+    is given). Every row must be labeled: rows with ``y == -1`` are dropped
+    with a warning.
+
+    **Images** are where it helps. On **tabular** X it runs, but "style"
+    then has a thin meaning: with the default MLP the feature vector is
+    randomized as a single channel, i.e. the style of a row is the mean and
+    standard deviation of its hidden units (DomainBed's treatment of
+    non-image features). To group hidden units into channels, give a
+    backbone whose features at the randomization point are
+    ``(batch, channels, length)``. Expect no gain over ERM on tabular data
+    unless the shift really is a per-row scale and offset of the features.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Hidden layer widths of the default MLP backbone (ignored for images
+        and when ``module`` is given).
+    adv_weight : float, default=0.1
+        Weight of the adversarial (style-uncertainty) loss; 0.1 in the
+        official code and in DomainBed.
+    randomization_stage : int or None, default=None
+        Where the backbone is cut: for an ``nn.Sequential`` backbone, the
+        first ``randomization_stage`` children are the shared extractor,
+        randomization is applied to their output, and the remaining
+        children are copied into each head (negative values count from the
+        end). ``None``: before the last convolution block for a backbone
+        that ends in global average pooling (the default
+        :class:`~skda.modules.ConvNet`; like the official code, which cuts
+        a ResNet before its last stage), else after the whole backbone
+        (DomainBed's choice; the only one for a backbone that is not an
+        ``nn.Sequential``).
+    alpha : float, default=1.0
+        Style mixing: each row's style becomes ``w * own + (1 - w) *
+        other's`` with ``w ~ Beta(alpha, alpha)``. 1 (uniform) is the
+        paper's; smaller values keep styles closer to one of the two.
+    {shared_parameters}
+
+    Attributes
+    ----------
+    {shared_attributes}
+
+    See Also
+    --------
+    ERMClassifier : The same backbone and content head without randomization.
+
+    Notes
+    -----
+    The three parts (shared extractor, content head, style head) each have
+    their own optimizer, ``net_.optimizer_featurizer_``,
+    ``net_.optimizer_content_`` and ``net_.optimizer_style_``, all of class
+    ``optimizer`` with ``lr`` and the ``optimizer__*`` settings. (skorch
+    learning-rate schedulers act on ``net_.optimizer_`` and do not apply.)
+    Each step makes three updates, so an epoch costs about twice an ERM
+    epoch: the style and adversarial updates share one backbone pass.
+    ``net_.history`` records per epoch ``train_content_loss``,
+    ``train_style_loss`` and ``train_adv_loss`` (the style head's
+    cross-entropy against the uniform distribution, at least ``log K``).
+    Unlike the official code, the adversarial gradient is not clipped.
+
+    References
+    ----------
+    Nam, Lee, Park, Yoon and Yoo. Reducing Domain Gap by Reducing Style
+    Bias. CVPR 2021.
+
+    Examples
+    --------
+    >>> from skda import SagNetClassifier
+    >>> from skda.datasets import make_shifted_digits
+    >>> X, y, domains = make_shifted_digits("style", random_state=0)
+    >>> X.shape
+    (1797, 3, 8, 8)
+    >>> train = domains != "inverted"
+    >>> clf = SagNetClassifier(max_epochs=2, random_state=0, device="cpu")
+    >>> clf.fit(X[train], y[train], domains=domains[train]).predict(X[~train]).shape
+    (299,)
+    """
+
+    _warn_unlabeled = True
+    _divergence_params = ("lr", "adv_weight")
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        adv_weight=0.1,
+        randomization_stage=None,
+        alpha=1.0,
+        module=None,
+        augment=None,
+        max_epochs=20,
+        batch_size=128,
+        lr=1e-3,
+        optimizer=torch.optim.Adam,
+        callbacks=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        **kwargs,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.adv_weight = adv_weight
+        self.randomization_stage = randomization_stage
+        self.alpha = alpha
+        self.module = module
+        self.augment = augment
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.callbacks = callbacks
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        super().__init__(**kwargs)
+
+    def _check_params(self):
+        super()._check_params()
+        check_real(self.adv_weight, "adv_weight")
+        check_real(self.alpha, "alpha", low_inclusive=False)
+        stage = self.randomization_stage
+        if stage is not None and (
+                isinstance(stage, bool) or not isinstance(stage, numbers.Integral)):
+            raise TypeError(f"randomization_stage must be None or an int, got {stage!r}.")
+
+    def _build_algorithm(self, featurizer, n_features, n_classes, n_domains):
+        shared, tail = _split_backbone(featurizer, self.randomization_stage)
+        with torch.no_grad():
+            was_training = shared.training
+            shared.eval()
+            cut = shared(torch.zeros(2, *self.input_shape_))
+            shared.train(was_training)
+        if cut.ndim > 2 and not any(p.requires_grad for p in tail.parameters()):
+            raise ValueError(
+                "SagNet's randomization would be applied to a feature map directly before "
+                "global pooling, which leaves the heads nothing but the style statistics. "
+                "Use an nn.Sequential backbone and a randomization_stage before its last "
+                f"learnable block (features at the cut have shape {tuple(cut.shape[1:])}).")
+        return SagNet(shared, tail, n_features, n_classes, float(self.adv_weight),
+                      float(self.alpha))
+
+
+def _split_backbone(backbone, stage):
+    """``(shared, tail)`` of a backbone cut after ``stage`` children (see the docstring)."""
+    if not isinstance(backbone, nn.Sequential):
+        if stage is not None:
+            raise ValueError(
+                "randomization_stage needs an nn.Sequential backbone to cut; "
+                f"{type(backbone).__name__} is not one. Leave it None to randomize the "
+                "backbone's output.")
+        return backbone, nn.Sequential()
+    children = list(backbone)
+    if stage is None:
+        ends_in_pool = len(children) >= 2 and isinstance(children[-1], GlobalAvgPool)
+        stage = len(children) - 2 if ends_in_pool else len(children)
+    elif not -len(children) <= stage <= len(children):
+        raise ValueError(
+            f"randomization_stage must be between {-len(children)} and {len(children)} "
+            f"for this backbone of {len(children)} children, got {stage}.")
+    return nn.Sequential(*children[:stage]), nn.Sequential(*children[stage:])

@@ -1,0 +1,76 @@
+"""CCSAClassifier: its loss, its settings, and that it aligns classes across domains."""
+
+import numpy as np
+import pytest
+from conftest import TINY
+from scipy.spatial.distance import cdist
+
+from skda import CCSAClassifier, ERMClassifier
+
+
+def test_alpha_zero_is_erm(multi_domain):
+    X, y, d = multi_domain
+    ccsa = CCSAClassifier(alpha=0.0, **TINY).fit(X, y, domains=d)
+    erm = ERMClassifier(**TINY).fit(X, y, domains=d)
+    np.testing.assert_allclose(ccsa.predict_proba(X), erm.predict_proba(X), rtol=1e-5, atol=1e-6)
+
+
+def test_history_records_the_weighted_loss(multi_domain):
+    X, y, d = multi_domain
+    clf = CCSAClassifier(alpha=0.4, margin=3.0, **TINY).fit(X, y, domains=d)
+    h = clf.net_.history[-1]
+    expected = 0.6 * h["train_label_loss"] + 0.4 * (
+        h["train_alignment_loss"] + h["train_separation_loss"])
+    assert h["train_loss"] == pytest.approx(expected, rel=1e-5)
+    assert h["train_separation_loss"] > 0  # margin 3 is wider than early distances
+
+
+def test_unlabeled_rows_are_dropped_with_a_warning(moons):
+    X, y, d, target = moons
+    y_train = np.where(target, -1, y)
+    y_train[np.flatnonzero(target)[:6]] = y[np.flatnonzero(target)[:6]]  # 6 labeled target rows
+    with pytest.warns(UserWarning, match=r"CCSAClassifier ignores the 94 rows with y == -1"):
+        clf = CCSAClassifier(**TINY).fit(X, y_train, domains=d)
+    assert list(clf.domains_) == ["source", "target"]
+
+
+def test_one_labeled_domain_is_an_error(moons_uda):
+    X, y, d = moons_uda  # target entirely unlabeled
+    with pytest.warns(UserWarning, match="ignores the 100 rows"), pytest.raises(
+            ValueError, match="CCSAClassifier needs labeled rows from at least 2 domains, "
+                              "got 1"):
+        CCSAClassifier(**TINY).fit(X, y, domains=d)
+
+
+@pytest.mark.parametrize("params, error, match", [
+    ({"alpha": 1.5}, ValueError, r"alpha must be a finite number in \[0.0, 1.0\]"),
+    ({"alpha": float("nan")}, ValueError, "alpha must be a finite number"),
+    ({"margin": -1}, ValueError, r"margin must be a finite number in \[0.0, inf\)"),
+    ({"margin": "wide"}, TypeError, "margin must be a real number"),
+])
+def test_invalid_parameters(params, error, match, multi_domain):
+    X, y, d = multi_domain
+    with pytest.raises(error, match=match):
+        CCSAClassifier(**{**TINY, **params}).fit(X, y, domains=d)
+
+
+def cross_domain_ratio(Z, y, d):
+    """Mean same-class over mean different-class distance, cross-domain pairs only."""
+    dist = cdist(Z, Z)
+    cross = d[:, None] != d[None, :]
+    same = y[:, None] == y[None, :]
+    return dist[cross & same].mean() / dist[cross & ~same].mean()
+
+
+def test_features_of_a_class_come_together_across_domains(multi_domain):
+    X, y, d = multi_domain
+    params = dict(hidden_layer_sizes=(16,), max_epochs=40, batch_size=64, lr=3e-3)
+    ratios = {}
+    for alpha in (0.0, 0.5):
+        ratios[alpha] = np.mean([
+            cross_domain_ratio(
+                CCSAClassifier(alpha=alpha, random_state=seed, **params).fit(
+                    X, y, domains=d).transform(X), y, d)
+            for seed in range(2)])
+    # same-class pairs end up clearly closer, relative to different-class pairs
+    assert ratios[0.5] < 0.8 * ratios[0.0], ratios  # measured: 0.23 vs 0.36

@@ -1,0 +1,145 @@
+"""SagNetClassifier: its split of the backbone, its three updates, its settings."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from conftest import TINY, TINY_IMAGES
+from test_images import TinyCNN
+from torch import nn
+
+from skda import SagNetClassifier
+from skda.methods import SagNet
+from skda.modules import MLP, ConvNet, GlobalAvgPool, MaskedCrossEntropy
+
+
+def test_three_optimizers_of_the_given_class(digit_images):
+    X, y, d = digit_images
+    clf = SagNetClassifier(optimizer=torch.optim.SGD, lr=0.05, optimizer__momentum=0.9,
+                           **TINY_IMAGES).fit(X, y, domains=d)
+    net, module = clf.net_, clf.net_.module_
+    parts = {"featurizer": [module.featurizer],
+             "content": [module.content, module.classifier], "style": [module.style]}
+    for name, modules in parts.items():
+        opt = getattr(net, f"optimizer_{name}_")
+        assert isinstance(opt, torch.optim.SGD)
+        assert opt.param_groups[0]["lr"] == 0.05 and opt.param_groups[0]["momentum"] == 0.9
+        expected = {id(p) for m in modules for p in m.parameters()}
+        assert {id(p) for g in opt.param_groups for p in g["params"]} == expected
+
+
+def test_default_cut_of_the_convnet_is_before_its_last_block(digit_images):
+    X, y, d = digit_images
+    module = SagNetClassifier(**TINY_IMAGES).fit(X, y, domains=d).net_.module_
+    assert len(module.featurizer) == 2  # blocks 1-2 shared
+    tail = module.content[0]
+    assert isinstance(tail[0][0], nn.Conv2d) and isinstance(tail[1], GlobalAvgPool)
+    # the style head has its own copy of the last block
+    assert module.style[0][0][0].weight is not tail[0][0].weight
+
+
+def test_randomization_stage_moves_the_cut(digit_images):
+    X, y, d = digit_images
+    module = SagNetClassifier(randomization_stage=1, **TINY_IMAGES).fit(
+        X, y, domains=d).net_.module_
+    assert len(module.featurizer) == 1 and len(module.content[0]) == 3
+
+
+def test_tabular_randomizes_the_whole_mlp_output(multi_domain):
+    X, y, d = multi_domain
+    clf = SagNetClassifier(**{**TINY, "max_epochs": 20, "lr": 1e-2}).fit(X, y, domains=d)
+    module = clf.net_.module_
+    assert isinstance(module.featurizer[0], nn.Linear) and len(module.content[0]) == 0
+    assert clf.score(X, y) > 0.9  # measured 0.98, as ERM
+    for key in ("train_content_loss", "train_style_loss", "train_adv_loss"):
+        assert np.isfinite(clf.net_.history[-1, key])
+    assert clf.net_.history[-1, "train_adv_loss"] >= np.log(3) - 1e-6
+
+
+@pytest.mark.parametrize("stage, match", [
+    (-1, "directly before global pooling"),  # tail = pooling only: degenerate
+    (7, "randomization_stage must be between -4 and 4"),
+])
+def test_bad_cuts_are_refused(stage, match, digit_images):
+    X, y, d = digit_images
+    with pytest.raises(ValueError, match=match):
+        SagNetClassifier(randomization_stage=stage, **TINY_IMAGES).fit(X, y, domains=d)
+
+
+def test_stage_needs_a_sequential_backbone(digit_images):
+    X, y, d = digit_images
+    with pytest.raises(ValueError, match="needs an nn.Sequential backbone"):
+        SagNetClassifier(module=TinyCNN, randomization_stage=1, **TINY_IMAGES).fit(
+            X, y, domains=d)
+    # without a stage, a non-Sequential backbone's output is randomized
+    SagNetClassifier(module=TinyCNN, **TINY_IMAGES).fit(X, y, domains=d)
+
+
+@pytest.mark.parametrize("params, error, match", [
+    ({"adv_weight": -0.1}, ValueError, "adv_weight must be a finite number"),
+    ({"alpha": 0.0}, ValueError, r"alpha must be a finite number in \(0.0, inf\)"),
+    ({"randomization_stage": 1.5}, TypeError, "randomization_stage must be None or an int"),
+])
+def test_invalid_parameters(params, error, match, multi_domain):
+    X, y, d = multi_domain
+    with pytest.raises(error, match=match):
+        SagNetClassifier(**{**TINY, **params}).fit(X, y, domains=d)
+
+
+def make_sagnet(adv_weight):
+    torch.manual_seed(0)
+    backbone = ConvNet((1, 8, 8), channels=(4, 6))
+    shared, tail = nn.Sequential(*list(backbone)[:1]), nn.Sequential(*list(backbone)[1:])
+    return SagNet(shared, tail, 6, 10, adv_weight=adv_weight)
+
+
+def one_step(module, X, y):
+    optimizers = {name: torch.optim.SGD([p for _, p in params], lr=0.1)
+                  for name, params in module.optimizer_groups().items()}
+    torch.manual_seed(1)  # same randomization draws for every module
+    module.training_step(X, y, torch.zeros_like(y), MaskedCrossEntropy(), optimizers)
+    return module
+
+
+def test_adversarial_update_moves_only_the_shared_extractor(digit_images):
+    X, y, _ = digit_images
+    X, y = torch.tensor(X[:32]), torch.tensor(y[:32])
+    start = make_sagnet(0.0)
+    without = one_step(copy.deepcopy(start), X, y)
+    with_adv = one_step(make_sagnet(1.0), X, y)
+    for part in ("content", "classifier", "style"):
+        for a, b in zip(getattr(without, part).parameters(),
+                        getattr(with_adv, part).parameters(), strict=True):
+            torch.testing.assert_close(a, b)
+    changed = [not torch.allclose(a, b) for a, b in zip(
+        without.featurizer.parameters(), with_adv.featurizer.parameters(), strict=True)]
+    assert any(changed)
+    # and every part did learn in the step
+    for a, b in zip(start.parameters(), without.parameters(), strict=True):
+        if a.ndim > 1:
+            assert not torch.equal(a, b)
+
+
+def test_prediction_is_the_deterministic_content_path(digit_images):
+    X, y, d = digit_images
+    clf = SagNetClassifier(**TINY_IMAGES).fit(X, y, domains=d)
+    p1, p2 = clf.predict_proba(X[:50]), clf.predict_proba(X[:50])
+    np.testing.assert_array_equal(p1, p2)
+    module = clf.net_.module_.eval()
+    with torch.no_grad():
+        logits = module.classifier(module.content(module.featurizer(torch.tensor(X[:50]))))
+    np.testing.assert_allclose(p1, torch.softmax(logits, 1).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_unlabeled_rows_are_dropped_with_a_warning(moons_uda):
+    X, y, d = moons_uda
+    with pytest.warns(UserWarning, match="SagNetClassifier ignores the 100 rows with y == -1"):
+        clf = SagNetClassifier(**TINY).fit(X, y, domains=d)
+    assert list(clf.domains_) == ["source"]
+
+
+def test_mlp_backbone_is_unchanged_by_the_split():
+    # the MLP's children are Linear/ReLU pairs; None keeps all of them shared
+    mlp = MLP(3, (4, 5))
+    assert len(list(mlp)) == 4
