@@ -25,10 +25,16 @@ setup(
         "joblib>=1.2",
     ],
     extras_require={
-        # pandas: DataFrame inputs are part of the tested contract; ruff: lint in CI
-        "test": ["pytest>=7", "pandas>=1.5", "ruff>=0.5"],
+        # pandas: DataFrame inputs are part of the tested contract; ruff: lint in CI;
+        # dask and accelerate: the scaling-out paths are tested, on CPU, in CI
+        "test": ["pytest>=7", "pandas>=1.5", "ruff>=0.5", "dask[distributed]>=2024.1",
+                 "accelerate>=0.30"],
         # sphinx + numpydoc build the API pages from the docstrings
         "docs": ["sphinx>=7", "numpydoc>=1.6"],
+        # grid search and cross-validation on a Dask cluster (joblib's dask backend)
+        "distributed": ["dask[distributed]>=2024.1"],
+        # mixed precision and multi-GPU training through skorch's AccelerateMixin
+        "accelerate": ["accelerate>=0.30"],
     },
     classifiers=[
         "Programming Language :: Python :: 3",

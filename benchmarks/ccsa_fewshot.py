@@ -14,19 +14,14 @@ Seed ``s`` deals the images and draws the labeled target rows. Output:
 ``results/ccsa_fewshot.md`` and ``.json``.
 """
 
-import argparse
 import json
-import os
-import time
 
 import numpy as np
-import torch
-from _common import machine_stamp, markdown_table, mean_sd
+from _common import accuracy_arguments, machine_stamp, markdown_table, mean_sd, run_and_save
 
 from skda import CCSAClassifier, ERMClassifier
 from skda.datasets import make_shifted_digits
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 PAIRS = [("rotation", 0, 45), ("style", "gray", "inverted")]
 SHOTS = (0, 1, 3, 5, 7)
 
@@ -74,7 +69,7 @@ def report(records, seeds, epochs, device, seconds):
             for method in ("ERM", "CCSA"):
                 accs = [r["accuracy"] for r in records
                         if r["pair"] == pair and r["shots"] == shots and r["method"] == method]
-                row.append(mean_sd(accs) if accs else "(same as ERM)")
+                row.append(mean_sd(accs) if accs else "n/a: no labeled target domain")
             rows.append(row)
         parts += ["", f"## {pair}", "",
                   markdown_table(["labeled target per class", "ERM", "CCSA"], rows)]
@@ -82,22 +77,8 @@ def report(records, seeds, epochs, device, seconds):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    start = time.perf_counter()
-    records = run(args.seeds, args.epochs, args.device)
-    text = report(records, args.seeds, args.epochs, args.device, time.perf_counter() - start)
-    print(text)
-    out = os.path.join(HERE, "results", "ccsa_fewshot")
-    with open(out + ".md", "w") as f:
-        f.write(text)
-    with open(out + ".json", "w") as f:
-        json.dump({"seeds": args.seeds, "epochs": args.epochs, "records": records}, f, indent=1)
+    args = accuracy_arguments(__doc__.splitlines()[0], seeds=5, epochs=100)
+    run_and_save("ccsa_fewshot", run, report, args)
 
 
 if __name__ == "__main__":

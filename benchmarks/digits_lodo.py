@@ -13,19 +13,15 @@ domains and seeds the training. Output: ``results/digits_lodo.md`` and
 ``.json`` (every fit).
 """
 
-import argparse
 import json
-import os
 import time
 
 import numpy as np
-import torch
-from _common import machine_stamp, markdown_table, mean_sd
+from _common import accuracy_arguments, machine_stamp, markdown_table, mean_sd, run_and_save
 
 from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
 from skda.datasets import make_shifted_digits
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 METHODS = {"ERM": ERMClassifier, "DANN": DANNClassifier, "CCSA": CCSAClassifier,
            "SagNet": SagNetClassifier}
 
@@ -89,22 +85,8 @@ def report(records, seeds, epochs, device, seconds):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    start = time.perf_counter()
-    records = run(args.seeds, args.epochs, args.device)
-    text = report(records, args.seeds, args.epochs, args.device, time.perf_counter() - start)
-    print(text)
-    out = os.path.join(HERE, "results", "digits_lodo")
-    with open(out + ".md", "w") as f:
-        f.write(text)
-    with open(out + ".json", "w") as f:
-        json.dump({"seeds": args.seeds, "epochs": args.epochs, "records": records}, f, indent=1)
+    args = accuracy_arguments(__doc__.splitlines()[0], seeds=3, epochs=30)
+    run_and_save("digits_lodo", run, report, args)
 
 
 if __name__ == "__main__":

@@ -16,3 +16,12 @@ __all__ = [
     "NonFiniteLossGuard",
     "ReversalWarmup",
 ]
+
+
+def __getattr__(name):
+    # imported on demand: it needs skorch.hf, used only with the [accelerate] extra
+    if name == "AcceleratedDomainNet":
+        from .accelerated import AcceleratedDomainNet
+
+        return AcceleratedDomainNet
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -45,9 +45,13 @@ class BalancedBatches:
         clipped to ``[n_domains, n_rows]``.
     seed : int
         Seed of the shuffling generator.
+    n_replicas : int, default=1
+        Number of data-parallel processes sharing an epoch (multi-GPU
+        training): each draws its own batches (give each its own ``seed``)
+        and an epoch is ``ceil(n_rows / (batch_size * n_replicas))`` steps.
     """
 
-    def __init__(self, data, batch_size, seed):
+    def __init__(self, data, batch_size, seed, n_replicas=1):
         self.data = data
         codes = data.domains.cpu()
         n_domains = int(codes.max()) + 1
@@ -56,7 +60,7 @@ class BalancedBatches:
         base, extra = divmod(batch_size, n_domains)
         self.rows_per_domain = [base + (k < extra) for k in range(n_domains)]
         self.batch_size = batch_size
-        self.steps = math.ceil(len(data) / batch_size)
+        self.steps = math.ceil(len(data) / (batch_size * n_replicas))
         self._generator = torch.Generator().manual_seed(int(seed))
         self._queues = [m[:0] for m in self._members]
 

@@ -179,9 +179,11 @@ class DomainNet(NeuralNet):
         self.check_is_fitted()
         self._set_training(False)
         fn = self.module_ if method == "forward" else getattr(self.module_, method)
+        # where the weights are (under Accelerate the net's `device` is None)
+        device = next(self.module_.parameters()).device
         outputs = []
         with torch.inference_mode():
             for start in range(0, len(X), self.batch_size):
-                chunk = torch.tensor(X[start:start + self.batch_size], device=self.device)
+                chunk = torch.tensor(X[start:start + self.batch_size], device=device)
                 outputs.append(fn(chunk).float().cpu())
         return torch.cat(outputs).numpy()

@@ -61,7 +61,14 @@ module : None, torch.nn.Module subclass or instance, default=None
         Added to the estimator's own callbacks (epoch timer, loss logging,
         divergence check, method schedules). Deep-copied at each fit.
     device : str or torch.device, default="auto"
-        Where to train and predict. ``"auto"`` picks CUDA when available.
+        Where to train and predict. ``"auto"`` picks CUDA when available,
+        where the estimator is fitted (on a cluster worker: the worker's).
+    accelerator : None or accelerate.Accelerator, default=None
+        Train through Hugging Face Accelerate (the ``[accelerate]`` extra):
+        mixed precision, e.g. ``Accelerator(mixed_precision="bf16")``, and
+        data-parallel training on several GPUs when the script runs under
+        ``accelerate launch``. The accelerator places the model and data;
+        ``device`` is then not used. Not available for SagNetClassifier.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation and batch sampling. With an int, fits
         on the CPU are repeatable.
@@ -120,9 +127,15 @@ class DomainAlgorithm(nn.Module):
         """Learned representation, the output of :meth:`~DomainClassifier.transform`."""
         return self.featurizer(X)
 
-    def forward(self, X):
-        """Class logits, used for prediction."""
-        return self.classifier(self.featurizer(X))
+    def forward(self, X, y=None, domains=None, label_loss=None):
+        """Class logits of ``X``; given ``y``, the training loss of the batch instead.
+
+        The second form is :meth:`training_loss` behind the module's call, as
+        data-parallel wrappers (``DistributedDataParallel``) need.
+        """
+        if y is None:
+            return self.classifier(self.featurizer(X))
+        return self.training_loss(X, y, domains, label_loss)
 
     def training_loss(self, X, y, domains, label_loss):
         """Loss of one training batch.
@@ -178,13 +191,29 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     _min_domains = 1
     #: whether rows with ``y == -1`` take part in training
     _uses_unlabeled = False
+    #: whether the method trains under an ``accelerator`` (one loss per step)
+    _supports_accelerator = True
     #: parameters named in the advice when training diverges
     _divergence_params = ("lr",)
     #: warn when rows with ``y == -1`` are dropped (methods whose setting
     #: never has unlabeled rows, so that they are likely a mistake)
     _warn_unlabeled = False
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, module, augment, max_epochs, batch_size, lr, optimizer, callbacks,
+                 device, accelerator, random_state, verbose, **kwargs):
+        # The parameters every method shares, stored verbatim (a subclass lists
+        # them in its own signature, as scikit-learn reads parameters from it).
+        self.module = module
+        self.augment = augment
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.callbacks = callbacks
+        self.device = device
+        self.accelerator = accelerator
+        self.random_state = random_state
+        self.verbose = verbose
         # Keyword parameters (module__*, optimizer__*) are stored verbatim like
         # the named ones; fit validates them.
         for key, value in kwargs.items():
@@ -229,6 +258,15 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             raise TypeError(f"optimizer must be a torch optimizer class, got {self.optimizer!r}.")
         if self.augment is not None and not callable(self.augment):
             raise TypeError(f"augment must be None or a callable, got {self.augment!r}.")
+        if self.accelerator is not None:
+            if not all(hasattr(self.accelerator, a) for a in ("prepare", "backward", "device")):
+                raise TypeError(
+                    f"accelerator must be None or an accelerate.Accelerator, got "
+                    f"{self.accelerator!r}.")
+            if not self._supports_accelerator:
+                raise ValueError(
+                    f"{type(self).__name__} does not support accelerator: its training step "
+                    "makes several updates of different parts. Use device= instead.")
         if self.callbacks is not None and not isinstance(self.callbacks, (list, tuple)):
             raise TypeError(
                 f"callbacks must be None or a list of skorch callbacks, got {self.callbacks!r}.")
@@ -296,7 +334,10 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                 f"domains, got {len(domain_names)}. Pass domains=..., one domain label "
                 "per row of X (e.g. the site or the source/target split)."
             )
-        device = resolve_device(self.device)
+        if self.accelerator is not None:
+            device = torch.device(self.accelerator.device)
+        else:
+            device = resolve_device(self.device)
         init_seed, batch_seed = check_random_state(self.random_state).randint(2**31 - 1, size=2)
         cuda_devices = [device] if device.type == "cuda" else []
         # Seed torch without touching the caller's global torch RNG state.
@@ -326,7 +367,13 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         ]
         optimizer_params = {
             k: v for k, v in self._prefixed_params().items() if k.startswith("optimizer__")}
-        return DomainNet(
+        net_class, placement = DomainNet, {"device": device}
+        if self.accelerator is not None:
+            from ..engine.accelerated import AcceleratedDomainNet
+
+            net_class, placement = AcceleratedDomainNet, {
+                "accelerator": self.accelerator, "device": None}
+        return net_class(
             algorithm,
             seed=seed,
             optimizer=self.optimizer,
@@ -335,8 +382,8 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             batch_size=self.batch_size,
             callbacks=callbacks,
             verbose=self.verbose,
-            device=device,
             augment=self.augment,
+            **placement,
             **optimizer_params,
         )
 

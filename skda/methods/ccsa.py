@@ -121,6 +121,7 @@ class CCSAClassifier(DomainClassifier):
         optimizer=torch.optim.Adam,
         callbacks=None,
         device="auto",
+        accelerator=None,
         random_state=None,
         verbose=0,
         **kwargs,
@@ -128,17 +129,10 @@ class CCSAClassifier(DomainClassifier):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.alpha = alpha
         self.margin = margin
-        self.module = module
-        self.augment = augment
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.optimizer = optimizer
-        self.callbacks = callbacks
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        super().__init__(**kwargs)
+        super().__init__(
+            module=module, augment=augment, max_epochs=max_epochs, batch_size=batch_size, lr=lr,
+            optimizer=optimizer, callbacks=callbacks, device=device, accelerator=accelerator,
+            random_state=random_state, verbose=verbose, **kwargs)
 
     def _check_params(self):
         super()._check_params()

@@ -116,6 +116,7 @@ class DANNClassifier(DomainClassifier):
         optimizer=torch.optim.Adam,
         callbacks=None,
         device="auto",
+        accelerator=None,
         random_state=None,
         verbose=0,
         **kwargs,
@@ -124,17 +125,10 @@ class DANNClassifier(DomainClassifier):
         self.lambda_ = lambda_
         self.lambda_warmup = lambda_warmup
         self.discriminator_hidden_layer_sizes = discriminator_hidden_layer_sizes
-        self.module = module
-        self.augment = augment
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.optimizer = optimizer
-        self.callbacks = callbacks
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        super().__init__(**kwargs)
+        super().__init__(
+            module=module, augment=augment, max_epochs=max_epochs, batch_size=batch_size, lr=lr,
+            optimizer=optimizer, callbacks=callbacks, device=device, accelerator=accelerator,
+            random_state=random_state, verbose=verbose, **kwargs)
 
     def _check_params(self):
         super()._check_params()

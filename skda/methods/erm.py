@@ -58,22 +58,16 @@ class ERMClassifier(DomainClassifier):
         optimizer=torch.optim.Adam,
         callbacks=None,
         device="auto",
+        accelerator=None,
         random_state=None,
         verbose=0,
         **kwargs,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
-        self.module = module
-        self.augment = augment
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.optimizer = optimizer
-        self.callbacks = callbacks
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        super().__init__(**kwargs)
+        super().__init__(
+            module=module, augment=augment, max_epochs=max_epochs, batch_size=batch_size, lr=lr,
+            optimizer=optimizer, callbacks=callbacks, device=device, accelerator=accelerator,
+            random_state=random_state, verbose=verbose, **kwargs)
 
     def _build_algorithm(self, featurizer, n_features, n_classes, n_domains):
         return ERM(featurizer, n_features, n_classes)

@@ -142,9 +142,12 @@ class SagNetClassifier(DomainClassifier):
     their own optimizer, ``net_.optimizer_featurizer_``,
     ``net_.optimizer_content_`` and ``net_.optimizer_style_``, all of class
     ``optimizer`` with ``lr`` and the ``optimizer__*`` settings. (skorch
-    learning-rate schedulers act on ``net_.optimizer_`` and do not apply.)
-    Each step makes three updates, so an epoch costs about twice an ERM
-    epoch: the style and adversarial updates share one backbone pass.
+    learning-rate schedulers act on ``net_.optimizer_``, and callbacks on
+    ``on_grad_computed`` such as gradient clipping expect one backward pass
+    per step: neither applies here.)
+    Each step makes three updates; on the default ConvNet an epoch costs
+    about four times an ERM epoch (``benchmarks/results/speed_images_cpu.md``),
+    although the style and adversarial updates share one backbone pass.
     ``net_.history`` records per epoch ``train_content_loss``,
     ``train_style_loss`` and ``train_adv_loss`` (the style head's
     cross-entropy against the uniform distribution, at least ``log K``).
@@ -169,6 +172,7 @@ class SagNetClassifier(DomainClassifier):
     """
 
     _warn_unlabeled = True
+    _supports_accelerator = False
     _divergence_params = ("lr", "adv_weight")
 
     def __init__(
@@ -185,6 +189,7 @@ class SagNetClassifier(DomainClassifier):
         optimizer=torch.optim.Adam,
         callbacks=None,
         device="auto",
+        accelerator=None,
         random_state=None,
         verbose=0,
         **kwargs,
@@ -193,17 +198,10 @@ class SagNetClassifier(DomainClassifier):
         self.adv_weight = adv_weight
         self.randomization_stage = randomization_stage
         self.alpha = alpha
-        self.module = module
-        self.augment = augment
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.optimizer = optimizer
-        self.callbacks = callbacks
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        super().__init__(**kwargs)
+        super().__init__(
+            module=module, augment=augment, max_epochs=max_epochs, batch_size=batch_size, lr=lr,
+            optimizer=optimizer, callbacks=callbacks, device=device, accelerator=accelerator,
+            random_state=random_state, verbose=verbose, **kwargs)
 
     def _check_params(self):
         super()._check_params()

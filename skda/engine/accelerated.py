@@ -1,0 +1,55 @@
+"""``AcceleratedDomainNet``: the engine under Hugging Face Accelerate (mixed precision, GPUs)."""
+
+from skorch.hf import AccelerateMixin
+
+from .batching import BalancedBatches
+from .net import DomainNet
+
+
+class AcceleratedDomainNet(AccelerateMixin, DomainNet):
+    """:class:`DomainNet` trained through an ``accelerate.Accelerator`` (skorch's mixin).
+
+    The accelerator places the module and data, wraps the module for
+    data-parallel training when the script runs under ``accelerate launch``
+    with several processes (one per GPU), and handles mixed precision. Each
+    process draws its own domain-balanced batches (seeded by its rank), and
+    an epoch is shared among the processes, so that one epoch still visits
+    about ``n_rows`` rows. The batch loss goes through the module's call
+    (:meth:`~skda.methods.DomainAlgorithm.forward` with ``y``), where a
+    data-parallel wrapper synchronises gradients. After training the module
+    is unwrapped, so prediction and pickling are as without Accelerate.
+
+    Parameters
+    ----------
+    module : DomainAlgorithm
+        The method's network and loss.
+    accelerator : accelerate.Accelerator
+        The accelerator.
+    **kwargs
+        Passed to :class:`DomainNet` (``device`` must be None: the
+        accelerator places everything).
+    """
+
+    def get_iterator(self, dataset, training=False):
+        if not training:
+            raise NotImplementedError("DomainNet has no validation split; use infer_numpy.")
+        state = self.accelerator.state
+        batches = BalancedBatches(dataset, self.batch_size, self.seed + state.process_index,
+                                  n_replicas=state.num_processes)
+        self.train_steps_per_epoch = batches.steps
+        return batches
+
+    def train_step_single(self, batch, **fit_params):
+        self._ensure_training()
+        X, y, domains = batch
+        with self.accelerator.autocast():
+            loss, terms = self.module_(X, y, domains, self.criterion_)
+        self.accelerator.backward(loss)
+        self._accumulate(terms)
+        return {"loss": loss, "y_pred": None}
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        super().on_train_end(net, X=X, y=y, **kwargs)
+        if not self._wrapped_with_accelerator:
+            # unwrapped: unpickling and prediction use the device of the weights
+            self.device = str(next(self.module_.parameters()).device)
