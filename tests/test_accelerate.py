@@ -1,8 +1,9 @@
 """Training through Hugging Face Accelerate (the [accelerate] extra).
 
 On CPU a single-process Accelerator exercises the whole path (placement,
-autocast, ``accelerator.backward``, unwrapping); the CUDA test adds mixed
-precision. Several GPUs need ``accelerate launch``, which no test here starts.
+autocast, ``accelerator.backward``, unwrapping), and two processes under
+``torchrun`` run real data-parallel training over gloo; the CUDA test adds
+mixed precision. Several GPUs (NCCL) are not tested here.
 """
 
 import pickle
@@ -64,3 +65,54 @@ def test_mixed_precision_on_cuda(digit_images):
     clf.fit(X, y, domains=d)
     assert next(clf.net_.module_.parameters()).is_cuda
     assert clf.score(X, y) > 0.3
+
+
+DATA_PARALLEL_SCRIPT = """
+import json
+import numpy as np
+import torch
+from accelerate import Accelerator
+from skda import DANNClassifier
+from skda.datasets import make_rotated_moons
+
+torch.set_num_threads(1)
+accelerator = Accelerator(cpu=True)
+X, y, d = make_rotated_moons(random_state=0)
+clf = DANNClassifier(hidden_layer_sizes=(8,), max_epochs=3, batch_size=32, random_state=0,
+                     accelerator=accelerator)
+clf.fit(X, np.where(d == "target", -1, y), domains=d)
+print(json.dumps({
+    "rank": accelerator.process_index,
+    "world": accelerator.num_processes,
+    "steps": clf.net_.train_steps_per_epoch,
+    "coeff": clf.net_.module_.reversal_coeff,
+    "weights": [p.detach().flatten().tolist() for p in clf.net_.module_.parameters()],
+}))
+"""
+
+
+def test_two_process_data_parallel_training_on_cpu(tmp_path):
+    """``torchrun`` with 2 CPU processes: DistributedDataParallel over gloo, for real."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "train.py"
+    script.write_text(DATA_PARALLEL_SCRIPT)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]),
+           "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+         str(script)], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    ranks = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert sorted(r["rank"] for r in ranks) == [0, 1] and ranks[0]["world"] == 2
+    # 300 rows, 32 per batch and process: the two processes share each epoch
+    assert ranks[0]["steps"] == 5
+    # the warm-up reached the wrapped module (coefficient near lambda_ = 1 at the end)
+    assert ranks[0]["coeff"] > 0.99
+    # each process drew its own batches, yet gradients were averaged: same weights
+    np.testing.assert_allclose(np.concatenate(ranks[0]["weights"]),
+                               np.concatenate(ranks[1]["weights"]), rtol=1e-6, atol=1e-7)

@@ -30,6 +30,15 @@ class AcceleratedDomainNet(AccelerateMixin, DomainNet):
         accelerator places everything).
     """
 
+    def _initialize_accelerator(self):
+        # The criterion has no parameters, and a data-parallel wrapper refuses
+        # such a module: prepare everything else.
+        criteria, self._criteria = self._criteria, []
+        try:
+            return super()._initialize_accelerator()
+        finally:
+            self._criteria = criteria
+
     def get_iterator(self, dataset, training=False):
         if not training:
             raise NotImplementedError("DomainNet has no validation split; use infer_numpy.")

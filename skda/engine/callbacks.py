@@ -2,12 +2,21 @@
 
 import math
 
+import torch
 from skorch.callbacks import Callback
 
 
 def ganin_schedule(progress, gamma=10.0):
     """Ganin et al.'s ramp ``2 / (1 + exp(-gamma * p)) - 1``, from 0 at p=0 towards 1."""
     return 2.0 / (1.0 + math.exp(-gamma * progress)) - 1.0
+
+
+def unwrapped_module(net):
+    """``net.module_``, or the module inside it when it is wrapped for data parallelism."""
+    module = net.module_
+    if isinstance(module, torch.nn.parallel.DistributedDataParallel):
+        return module.module
+    return module
 
 
 def training_progress(net):
@@ -40,7 +49,7 @@ class ReversalWarmup(Callback):
 
     def on_batch_begin(self, net, training=False, **kwargs):
         if training:
-            net.module_.reversal_coeff = self.lambda_ * ganin_schedule(
+            unwrapped_module(net).reversal_coeff = self.lambda_ * ganin_schedule(
                 training_progress(net), self.gamma)
 
 
