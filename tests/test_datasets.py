@@ -59,3 +59,37 @@ def test_same_seed_same_data():
 def test_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         make_shifted_digits(**kwargs)
+
+
+def colour_of(X):
+    """The tint of each image: its RGB value at its brightest pixel, normalized."""
+    flat = X.reshape(len(X), 3, -1)
+    brightest = flat.sum(axis=1).argmax(axis=1)
+    colour = flat[np.arange(len(X)), :, brightest]
+    return colour / colour.sum(axis=1, keepdims=True)
+
+
+def test_colored_digits_correlation_per_domain():
+    from skda.datasets import make_colored_digits
+
+    X, y, d = make_colored_digits(correlations=(1.0, 0.0), random_state=0)
+    assert X.shape == (1797, 3, 8, 8) and X.dtype == np.float32 and set(d) == {0, 1}
+    colours = colour_of(X)
+    # domain 0: every image of a class wears the same colour
+    for c in range(10):
+        rows = (d == 0) & (y == c)
+        np.testing.assert_allclose(colours[rows], colours[rows][:1].repeat(rows.sum(), 0),
+                                   atol=1e-5)
+    # domain 1: colour is drawn independently of the class (about 1 in 10 match)
+    class_colour = {c: colours[(d == 0) & (y == c)][0] for c in range(10)}
+    match = np.mean([np.allclose(colours[i], class_colour[y[i]], atol=1e-5)
+                     for i in np.flatnonzero(d == 1)])
+    assert 0.05 < match < 0.2
+
+
+@pytest.mark.parametrize("correlations", [(), (1.5,), ("high",)])
+def test_colored_digits_bad_correlations(correlations):
+    from skda.datasets import make_colored_digits
+
+    with pytest.raises(ValueError, match="correlations must be a non-empty sequence"):
+        make_colored_digits(correlations=correlations)

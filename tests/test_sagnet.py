@@ -143,3 +143,24 @@ def test_mlp_backbone_is_unchanged_by_the_split():
     # the MLP's children are Linear/ReLU pairs; None keeps all of them shared
     mlp = MLP(3, (4, 5))
     assert len(list(mlp)) == 4
+
+
+def test_sagnet_resists_a_spurious_colour():
+    """What SagNet is for: colour predicts the class in training, not at test.
+
+    Measured with these settings (CPU, torch 2.13): ERM 0.68 and 0.71,
+    SagNet 0.74 and 0.79; with style randomization disabled SagNet fell to
+    0.74 and 0.72, under this test's margin.
+    """
+    from skda import ERMClassifier
+    from skda.datasets import make_colored_digits
+
+    X, y, d = make_colored_digits(random_state=0)
+    train = d < 2
+    scores = {}
+    for Estimator in (ERMClassifier, SagNetClassifier):
+        scores[Estimator.__name__] = np.mean([
+            Estimator(max_epochs=15, random_state=seed, device="cpu").fit(
+                X[train], y[train], domains=d[train]).score(X[~train], y[~train])
+            for seed in range(2)])
+    assert scores["SagNetClassifier"] > scores["ERMClassifier"] + 0.05, scores
