@@ -69,6 +69,7 @@ def test_mixed_precision_on_cuda(digit_images):
 
 DATA_PARALLEL_SCRIPT = """
 import json
+import sys
 import numpy as np
 import torch
 from accelerate import Accelerator
@@ -81,13 +82,15 @@ X, y, d = make_rotated_moons(random_state=0)
 clf = DANNClassifier(hidden_layer_sizes=(8,), max_epochs=3, batch_size=32, random_state=0,
                      accelerator=accelerator)
 clf.fit(X, np.where(d == "target", -1, y), domains=d)
-print(json.dumps({
-    "rank": accelerator.process_index,
-    "world": accelerator.num_processes,
-    "steps": clf.net_.train_steps_per_epoch,
-    "coeff": clf.net_.module_.reversal_coeff,
-    "weights": [p.detach().flatten().tolist() for p in clf.net_.module_.parameters()],
-}))
+# one file per process: their stdout lines can interleave
+with open(f"{sys.argv[1]}/rank{accelerator.process_index}.json", "w") as out:
+    json.dump({
+        "rank": accelerator.process_index,
+        "world": accelerator.num_processes,
+        "steps": clf.net_.train_steps_per_epoch,
+        "coeff": clf.net_.module_.reversal_coeff,
+        "weights": [p.detach().flatten().tolist() for p in clf.net_.module_.parameters()],
+    }, out)
 """
 
 
@@ -105,9 +108,9 @@ def test_two_process_data_parallel_training_on_cpu(tmp_path):
            "OMP_NUM_THREADS": "1"}
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-         str(script)], env=env, capture_output=True, text=True, timeout=300)
+         str(script), str(tmp_path)], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    ranks = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert sorted(r["rank"] for r in ranks) == [0, 1] and ranks[0]["world"] == 2
     # 300 rows, 32 per batch and process: the two processes share each epoch
     assert ranks[0]["steps"] == 5
