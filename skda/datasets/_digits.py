@@ -84,20 +84,25 @@ def make_shifted_digits(shift="rotation", domains=None, random_state=None):
     if not names or len(set(names)) != len(names):
         raise ValueError(f"domains must be a non-empty sequence of distinct values, got {names}.")
     rng = check_random_state(random_state)
-    digits = load_digits()
-    images = (digits.images / 16.0).astype(np.float32)
-    order = rng.permutation(len(images))
+    images, target, dealt = _deal_digits(len(names), rng)
     X, y, labels = [], [], []
-    for k, name in enumerate(names):
-        rows = order[k::len(names)]
+    for name, rows in zip(names, dealt, strict=True):
         if shift == "rotation":
             X.append(_rotate(images[rows], name)[:, None])
         else:
             X.append(_render(images[rows], *STYLES[name], rng))
-        y.append(digits.target[rows])
+        y.append(target[rows])
         labels.append(np.full(len(rows), name))
     return (np.concatenate(X).astype(np.float32), np.concatenate(y).astype(np.int64),
             np.concatenate(labels))
+
+
+def _deal_digits(n_domains, rng):
+    """The bundled digits in [0, 1], their labels, and a shuffled deal into disjoint domains."""
+    digits = load_digits()
+    order = rng.permutation(len(digits.images))
+    dealt = [order[k::n_domains] for k in range(n_domains)]
+    return (digits.images / 16.0).astype(np.float32), digits.target, dealt
 
 
 def _rotate(images, angle):
@@ -167,16 +172,13 @@ def make_colored_digits(correlations=(0.9, 0.9, 0.0), random_state=None):
         raise ValueError(
             f"correlations must be a non-empty sequence of numbers in [0, 1], got {correlations}.")
     rng = check_random_state(random_state)
-    digits = load_digits()
-    images = (digits.images / 16.0).astype(np.float32)
     palette = rng.uniform(0.2, 1.0, size=(10, 3)).astype(np.float32)
-    order = rng.permutation(len(images))
+    images, target, dealt = _deal_digits(len(correlations), rng)
     X, y, labels = [], [], []
-    for k, p in enumerate(correlations):
-        rows = order[k::len(correlations)]
+    for k, (p, rows) in enumerate(zip(correlations, dealt, strict=True)):
         own = rng.uniform(size=len(rows)) < p
-        colour = np.where(own, digits.target[rows], rng.randint(10, size=len(rows)))
+        colour = np.where(own, target[rows], rng.randint(10, size=len(rows)))
         X.append(images[rows][:, None] * palette[colour][:, :, None, None])
-        y.append(digits.target[rows])
+        y.append(target[rows])
         labels.append(np.full(len(rows), k))
     return np.concatenate(X), np.concatenate(y).astype(np.int64), np.concatenate(labels)

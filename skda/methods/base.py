@@ -539,18 +539,23 @@ def _ndim(X):
         return np.asarray(X).ndim
 
 
-def _output_width(featurizer, input_shape):
-    """Width of the features ``featurizer`` returns, found with a dummy batch."""
-    was_training = featurizer.training
-    featurizer.eval()
+def probe_output(module, input_shape):
+    """``module``'s output for a dummy batch of two inputs of ``input_shape`` (eval mode)."""
+    was_training = module.training
+    module.eval()
     shape = (2, *input_shape)
     try:
         with torch.no_grad():
-            out = featurizer(torch.zeros(shape))
+            return module(torch.zeros(shape))
     except Exception as exc:
         raise ValueError(f"module failed on a batch of shape {shape}: {exc}") from exc
     finally:
-        featurizer.train(was_training)
+        module.train(was_training)
+
+
+def _output_width(featurizer, input_shape):
+    """Width of the features ``featurizer`` returns, found with a dummy batch."""
+    out = probe_output(featurizer, input_shape)
     if not isinstance(out, torch.Tensor) or out.ndim != 2:
         shape = getattr(out, "shape", type(out).__name__)
         raise ValueError(

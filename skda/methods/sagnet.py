@@ -8,7 +8,7 @@ from torch import nn
 
 from .._validation import check_real
 from ..modules import GlobalAvgPool, randomize_content, randomize_style, uniform_cross_entropy
-from .base import DomainAlgorithm, DomainClassifier, fill_doc
+from .base import DomainAlgorithm, DomainClassifier, fill_doc, probe_output
 
 
 class SagNet(DomainAlgorithm):
@@ -214,11 +214,7 @@ class SagNetClassifier(DomainClassifier):
 
     def _build_algorithm(self, featurizer, n_features, n_classes, n_domains):
         shared, tail = _split_backbone(featurizer, self.randomization_stage)
-        with torch.no_grad():
-            was_training = shared.training
-            shared.eval()
-            cut = shared(torch.zeros(2, *self.input_shape_))
-            shared.train(was_training)
+        cut = probe_output(shared, self.input_shape_)
         if cut.ndim > 2 and not any(p.requires_grad for p in tail.parameters()):
             raise ValueError(
                 "SagNet's randomization would be applied to a feature map directly before "
