@@ -2,7 +2,6 @@
 
 from skorch.hf import AccelerateMixin
 
-from .batching import BalancedBatches
 from .net import DomainNet
 
 
@@ -39,14 +38,9 @@ class AcceleratedDomainNet(AccelerateMixin, DomainNet):
         finally:
             self._criteria = criteria
 
-    def get_iterator(self, dataset, training=False):
-        if not training:
-            raise NotImplementedError("DomainNet has no validation split; use infer_numpy.")
+    def _replica(self):
         state = self.accelerator.state
-        batches = BalancedBatches(dataset, self.batch_size, self.seed + state.process_index,
-                                  n_replicas=state.num_processes)
-        self.train_steps_per_epoch = batches.steps
-        return batches
+        return state.process_index, state.num_processes
 
     def train_step_single(self, batch, **fit_params):
         self._ensure_training()

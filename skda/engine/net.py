@@ -91,10 +91,16 @@ class DomainNet(NeuralNet):
     def get_iterator(self, dataset, training=False):
         if not training:
             raise NotImplementedError("DomainNet has no validation split; use infer_numpy.")
-        batches = BalancedBatches(dataset, self.batch_size, self.seed)
+        rank, n_replicas = self._replica()
+        batches = BalancedBatches(dataset, self.batch_size, self.seed + rank,
+                                  n_replicas=n_replicas)
         # read by schedule callbacks that need the training progress
         self.train_steps_per_epoch = batches.steps
         return batches
+
+    def _replica(self):
+        """This process's rank and the number of data-parallel processes sharing an epoch."""
+        return 0, 1
 
     def initialize_optimizer(self, triggered_directly=None):
         groups = self.module_.optimizer_groups()
