@@ -26,13 +26,16 @@ setup(
     ],
     extras_require={
         # pandas: DataFrame inputs are part of the tested contract; ruff: lint in CI;
-        # dask and accelerate: the scaling-out paths are tested, on CPU, in CI
+        # dask and accelerate: the scaling-out paths are tested, on CPU, in CI;
+        # matplotlib: the pictures are rendered by the tests
         "test": ["pytest>=7", "pandas>=1.5", "ruff>=0.5", "dask[distributed]>=2024.1",
-                 "accelerate>=0.30"],
+                 "accelerate>=0.30", "matplotlib>=3.6"],
         # sphinx + numpydoc build the API pages from the docstrings
         "docs": ["sphinx>=7", "numpydoc>=1.6"],
         # grid search and cross-validation on a Dask cluster (joblib's dask backend)
         "distributed": ["dask[distributed]>=2024.1"],
+        # skda.plot: per-domain bars, feature maps, training curves
+        "plot": ["matplotlib>=3.6"],
         # mixed precision and multi-GPU training through skorch's AccelerateMixin
         "accelerate": ["accelerate>=0.30"],
     },

@@ -9,6 +9,14 @@ from sklearn.utils.multiclass import check_classification_targets
 UNLABELED = -1
 
 
+def unlabeled_mask(y):
+    """Rows of ``y`` equal to the unlabeled marker ``-1`` (never so in string arrays)."""
+    y = np.asarray(y)
+    if y.dtype.kind in "US":
+        return np.zeros(len(y), dtype=bool)
+    return np.asarray(y == UNLABELED, dtype=bool)
+
+
 def encode_labels(y):
     """Split ``y`` into labeled and unlabeled rows and encode the labels.
 
@@ -23,10 +31,7 @@ def encode_labels(y):
     codes : ndarray of int64
         Class index per row, ``-1`` for unlabeled rows.
     """
-    if y.dtype.kind in "US":
-        labeled = np.ones(len(y), dtype=bool)
-    else:
-        labeled = np.asarray(y != UNLABELED, dtype=bool)
+    labeled = ~unlabeled_mask(y)
     if not labeled.any():
         raise ValueError(
             "y has no labeled rows: every entry is -1, the marker of an unlabeled "

@@ -18,3 +18,12 @@ def test_images_example(capsys):
     out = capsys.readouterr().out
     assert "ERMClassifier: accuracy on the unseen 'gray' style" in out
     assert "SagNetClassifier: accuracy on the unseen 'gray' style" in out
+
+
+def test_diagnostics_example_saves_its_pictures(capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr("sys.argv", ["diagnostics.py", str(tmp_path)])
+    runpy.run_path(str(EXAMPLES / "diagnostics.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "ERM: accuracy {'source'" in out and out.count("proxy A-distance") == 3
+    for name in ("domain_scores", "embedding", "training_curves"):
+        assert (tmp_path / f"{name}.png").stat().st_size > 5000

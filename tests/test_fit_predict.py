@@ -175,12 +175,18 @@ def test_history_records_method_terms(moons_uda):
         history[-1, "train_label_loss"] + history[-1, "train_domain_loss"], rtol=1e-5)
 
 
-def test_verbose_prints_epoch_table(moons_uda, capsys):
-    X, y, d = moons_uda
-    DANNClassifier(**{**TINY, "max_epochs": 2}, verbose=1).fit(X, y, domains=d)
+@pytest.mark.parametrize("Estimator", [ERMClassifier, DANNClassifier, CCSAClassifier,
+                                       SagNetClassifier])
+def test_verbose_prints_one_row_per_epoch_and_quiet_at_zero(Estimator, multi_domain, capsys):
+    X, y, d = multi_domain
+    Estimator(**{**TINY, "max_epochs": 3}, verbose=1).fit(X, y, domains=d)
     out = capsys.readouterr().out
-    assert "train_domain_loss" in out and "dur" in out
-    DANNClassifier(**{**TINY, "max_epochs": 2}, verbose=0).fit(X, y, domains=d)
+    header, *rows = [line for line in out.splitlines() if line.strip() and "---" not in line]
+    assert "epoch" in header and "train_loss" in header and "dur" in header
+    assert [row.split()[0] for row in rows] == ["1", "2", "3"]
+    if Estimator is DANNClassifier:
+        assert "train_domain_loss" in header
+    Estimator(**{**TINY, "max_epochs": 3}, verbose=0).fit(X, y, domains=d)
     assert capsys.readouterr().out == ""
 
 

@@ -1,0 +1,30 @@
+"""Splitters, evaluation protocols and unsupervised scorers for domain shift.
+
+- Splitters (``cv=``): :class:`LeaveOneDomainOut` (domain generalization)
+  and :class:`TrainingDomainValidation` (DomainBed's model selection).
+- :func:`evaluate_transductive`: unsupervised DA scored on each target
+  domain in turn.
+- Scorers for ``GridSearchCV(scoring=...)`` when the target has no labels:
+  :class:`PredictionEntropyScorer`, :class:`ImportanceWeightedScorer`,
+  :class:`DeepEmbeddedValidationScorer`, and the baseline
+  :class:`SourceAccuracyScorer`.
+"""
+
+from ._scorers import (
+    DeepEmbeddedValidationScorer,
+    ImportanceWeightedScorer,
+    PredictionEntropyScorer,
+    SourceAccuracyScorer,
+)
+from ._split import LeaveOneDomainOut, TrainingDomainValidation
+from ._transductive import evaluate_transductive
+
+__all__ = [
+    "DeepEmbeddedValidationScorer",
+    "ImportanceWeightedScorer",
+    "LeaveOneDomainOut",
+    "PredictionEntropyScorer",
+    "SourceAccuracyScorer",
+    "TrainingDomainValidation",
+    "evaluate_transductive",
+]

@@ -1,0 +1,186 @@
+"""Cross-validation splitters that know about domains."""
+
+import numbers
+
+import numpy as np
+from sklearn.model_selection import BaseCrossValidator
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import _num_samples
+
+
+def _domain_labels(X, groups, domains):
+    """The per-row domain labels given as ``domains`` (preferred) or ``groups``."""
+    values = domains if domains is not None else groups
+    if values is None:
+        raise ValueError(
+            "The splitter needs each row's domain: pass groups=domains to split() or "
+            "GridSearchCV.fit(), or, with metadata routing enabled, domains=domains.")
+    values = np.asarray(values)
+    if values.ndim != 1 or len(values) != _num_samples(X):
+        raise ValueError(
+            f"groups/domains must hold one domain label per row of X ({_num_samples(X)} "
+            f"rows), got shape {values.shape}.")
+    return values
+
+
+class _DomainSplitter(BaseCrossValidator):
+    # Domains come as ``groups`` (GridSearchCV.fit(..., groups=d)) or, with
+    # metadata routing, as ``domains`` (GridSearchCV.fit(..., domains=d)).
+    __metadata_request__split = {"groups": True, "domains": True}
+
+    def split(self, X, y=None, groups=None, domains=None):
+        """Generate indices to split data into training and test set.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Inputs; only their number is used.
+        y : array-like of shape (n_samples,), default=None
+            Labels (``-1`` for unlabeled rows).
+        groups : array-like of shape (n_samples,), default=None
+            Domain label of each row (used when ``domains`` is None).
+        domains : array-like of shape (n_samples,), default=None
+            Domain label of each row.
+
+        Yields
+        ------
+        train : ndarray
+            Training row indices.
+        test : ndarray
+            Test row indices.
+        """
+        labels = _domain_labels(X, groups, domains)
+        yield from self._split(labels, None if y is None else np.asarray(y))
+
+    def _split(self, labels, y):
+        raise NotImplementedError
+
+
+class LeaveOneDomainOut(_DomainSplitter):
+    """Hold out one whole domain per split: the domain-generalization protocol.
+
+    Each split trains on every domain but one and tests on the domain left
+    out, which the model never saw, not even unlabeled. There are as many
+    splits as domains (DomainBed's "leave-one-domain-out"). Domains are read
+    from ``domains`` when given, otherwise from ``groups``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skda.model_selection import LeaveOneDomainOut
+    >>> domains = np.array(["a", "a", "b", "c"])
+    >>> for train, test in LeaveOneDomainOut().split(np.zeros((4, 1)), groups=domains):
+    ...     print(train, test)
+    [2 3] [0 1]
+    [0 1 3] [2]
+    [0 1 2] [3]
+    """
+
+    def _split(self, labels, y):
+        names = np.unique(labels)
+        if len(names) < 2:
+            raise ValueError(
+                f"LeaveOneDomainOut needs at least 2 domains, got {len(names)}.")
+        rows = np.arange(len(labels))
+        for name in names:
+            held_out = labels == name
+            yield rows[~held_out], rows[held_out]
+
+    def get_n_splits(self, X=None, y=None, groups=None, domains=None):
+        """Number of splits: the number of distinct domains.
+
+        Parameters
+        ----------
+        X, y : object
+            Ignored.
+        groups, domains : array-like of shape (n_samples,)
+            Domain label of each row (``domains`` preferred).
+
+        Returns
+        -------
+        n_splits : int
+        """
+        values = domains if domains is not None else groups
+        if values is None:
+            raise ValueError("LeaveOneDomainOut.get_n_splits needs groups or domains.")
+        return len(np.unique(np.asarray(values)))
+
+
+class TrainingDomainValidation(_DomainSplitter):
+    """Hold out a stratified slice of every domain: DomainBed's training-domain validation.
+
+    Each split puts a fraction ``test_size`` of each domain's rows in the
+    test set, drawn separately for every (domain, label) cell, so the test
+    set has the domains and classes in the training proportions. Rows with
+    ``y == -1`` (unlabeled) form a cell of their own in each domain; they
+    land in both sides, which is what the unsupervised scorers of
+    :mod:`skda.model_selection` need: labeled source rows and unlabeled
+    target rows in the validation fold.
+
+    Used inside a leave-one-domain-out evaluation, it selects
+    hyper-parameters with the training domains only (Gulrajani and
+    Lopez-Paz, 2021).
+
+    Parameters
+    ----------
+    n_splits : int, default=1
+        Number of independent random splits (DomainBed uses one).
+    test_size : float, default=0.2
+        Fraction of each (domain, label) cell held out, in (0, 1). A cell's
+        share is rounded half up; a cell of one row stays in training.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the draws.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skda.model_selection import TrainingDomainValidation
+    >>> y = np.array([0, 1] * 10)
+    >>> domains = np.repeat(["a", "b"], 10)
+    >>> cv = TrainingDomainValidation(test_size=0.2, random_state=0)
+    >>> train, test = next(cv.split(np.zeros((20, 1)), y, groups=domains))
+    >>> print(domains[test], y[test])
+    ['a' 'a' 'b' 'b'] [1 0 0 1]
+    """
+
+    def __init__(self, n_splits=1, test_size=0.2, random_state=None):
+        self.n_splits = n_splits
+        self.test_size = test_size
+        self.random_state = random_state
+
+    def _split(self, labels, y):
+        if not isinstance(self.n_splits, numbers.Integral) or self.n_splits < 1:
+            raise ValueError(f"n_splits must be a positive int, got {self.n_splits!r}.")
+        if (not isinstance(self.test_size, numbers.Real)
+                or not 0.0 < self.test_size < 1.0):
+            raise ValueError(f"test_size must be a float in (0, 1), got {self.test_size!r}.")
+        if y is not None and len(y) != len(labels):
+            raise ValueError(f"y has {len(y)} entries but X has {len(labels)} rows.")
+        # one integer code per (domain, label) cell
+        keys = labels if y is None else np.char.add(
+            labels.astype(str), np.char.add("\x00", y.astype(str)))
+        _, cells = np.unique(keys, return_inverse=True)
+        rng = check_random_state(self.random_state)
+        rows = np.arange(len(labels))
+        for _ in range(self.n_splits):
+            test = np.zeros(len(labels), dtype=bool)
+            for cell in range(cells.max() + 1):
+                members = rows[cells == cell]
+                n_test = min(int(np.floor(self.test_size * len(members) + 0.5)),
+                             len(members) - 1)
+                test[rng.permutation(members)[:n_test]] = True
+            yield rows[~test], rows[test]
+
+    def get_n_splits(self, X=None, y=None, groups=None, domains=None):
+        """Number of splits: ``n_splits``.
+
+        Parameters
+        ----------
+        X, y, groups, domains : object
+            Ignored.
+
+        Returns
+        -------
+        n_splits : int
+        """
+        return self.n_splits

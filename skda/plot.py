@@ -1,0 +1,232 @@
+"""Pictures of domain shift: per-domain scores, feature embeddings, training curves.
+
+Needs matplotlib (``pip install "skda[plot]"``). Each function draws on
+matplotlib objects it creates (or on ``ax``/``fig`` when given) and returns
+them, so the caller can save or restyle the picture.
+"""
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+from sklearn.utils import check_random_state
+
+from ._validation import unlabeled_mask
+from .metrics import per_domain_scores
+
+#: history columns that are bookkeeping, not curves
+_NOT_CURVES = ("epoch", "dur", "train_batch_count", "valid_batch_count", "batches")
+
+
+def _pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError(
+            'skda.plot needs matplotlib: pip install "skda[plot]"') from exc
+    return plt
+
+
+def _check_models(estimators, allow_none=False):
+    if not isinstance(estimators, dict) or not estimators:
+        raise TypeError(
+            "estimators must be a non-empty dict {name: fitted estimator}, got "
+            f"{type(estimators).__name__}.")
+    for name, model in estimators.items():
+        if model is None and allow_none:
+            continue
+        if not hasattr(model, "predict"):
+            raise TypeError(f"estimators[{name!r}] is not a fitted estimator: {model!r}.")
+    return estimators
+
+
+def plot_domain_scores(estimators, X, y, domains, *, metric="accuracy", ax=None):
+    """Bars of each estimator's score on each domain, side by side.
+
+    Parameters
+    ----------
+    estimators : dict of str to fitted classifier
+        The models to compare, e.g. ``{"ERM": erm, "DANN": dann}``.
+    X : array-like of shape (n_samples, n_features) or image array
+        Inputs of all domains.
+    y : array-like of shape (n_samples,)
+        True labels (rows with ``-1`` are left out).
+    domains : array-like of shape (n_samples,)
+        Domain label of each row.
+    metric : {"accuracy", "balanced_accuracy", "roc_auc"}, default="accuracy"
+        Score drawn, computed by :func:`skda.metrics.per_domain_scores`.
+    ax : matplotlib Axes or None, default=None
+        Where to draw; ``None`` makes a new figure.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    plt = _pyplot()
+    _check_models(estimators)
+    tables = {name: per_domain_scores(model, X, y, domains, metrics=[metric])
+              for name, model in estimators.items()}
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.2 + 0.9 * len(np.unique(domains)), 3.2))
+    names = next(iter(tables.values()))["domain"]
+    positions = np.arange(len(names))
+    width = 0.8 / len(tables)
+    for k, (label, table) in enumerate(tables.items()):
+        offset = (k - (len(tables) - 1) / 2) * width
+        ax.bar(positions + offset, table[metric], width,
+               label=f"{label} (mean {np.nanmean(table[metric]):.3f})")
+    ax.set_xticks(positions, [str(n) for n in names])
+    ax.set_xlabel("domain")
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.set_ylim(0, 1.05)
+    ax.legend(fontsize="small", loc="lower center", bbox_to_anchor=(0.5, 1.0),
+              ncol=min(len(tables), 3), frameon=False)
+    return ax
+
+
+def _embed(features, method, random_state):
+    if method == "pca":
+        from sklearn.decomposition import PCA
+
+        return PCA(n_components=2, random_state=random_state).fit_transform(features)
+    from sklearn.manifold import TSNE
+
+    perplexity = min(30.0, (len(features) - 1) / 3)
+    return TSNE(n_components=2, perplexity=perplexity, init="pca",
+                random_state=random_state).fit_transform(features)
+
+
+def plot_embedding(estimators, X, y, domains, *, method="pca", max_points=1000,
+                   random_state=None, fig=None):
+    """2-D map of each model's features, coloured by domain and by class.
+
+    One row per model: its ``transform(X)`` reduced to two dimensions,
+    coloured by domain (left) and by class (right). Well-adapted features
+    mix the domains while keeping the classes apart; compare a model without
+    adaptation (ERM) with one with (the picture of the DANN paper, figure 2).
+
+    Parameters
+    ----------
+    estimators : dict of str to fitted estimator or None
+        Models with ``transform``; ``None`` draws the raw inputs.
+    X : array-like of shape (n_samples, n_features) or image array
+        Inputs.
+    y : array-like of shape (n_samples,)
+        Labels; ``-1`` rows are drawn grey as "unlabeled".
+    domains : array-like of shape (n_samples,)
+        Domain label of each row.
+    method : {"pca", "tsne"}, default="pca"
+        Reduction to 2-D: PCA (fast, linear) or t-SNE (slower, local
+        structure; each model's map is computed separately).
+    max_points : int, default=1000
+        At most this many rows, drawn at random, are shown.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the subsample and the reduction.
+    fig : matplotlib Figure or None, default=None
+        Where to draw; ``None`` makes a new figure.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    plt = _pyplot()
+    _check_models(estimators, allow_none=True)
+    if method not in ("pca", "tsne"):
+        raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}.")
+    if not isinstance(max_points, (int, np.integer)) or max_points < 3:
+        raise ValueError(f"max_points must be an int >= 3, got {max_points!r}.")
+    y, domains = np.asarray(y), np.asarray(domains)
+    if not len(y) == len(domains) == len(X):
+        raise ValueError(
+            f"X, y and domains must have the same number of rows, got {len(X)}, {len(y)} "
+            f"and {len(domains)}.")
+    rng = check_random_state(random_state)
+    rows = np.sort(rng.permutation(len(y))[:max_points])
+    X_shown = np.asarray(X)[rows]
+    y, domains = y[rows], domains[rows]
+    unlabeled = unlabeled_mask(y)
+    if fig is None:
+        fig = plt.figure(figsize=(8, 3.4 * len(estimators)))
+    axes = fig.subplots(len(estimators), 2, squeeze=False)
+    seed = rng.randint(2**31 - 1)
+    for (name, model), (by_domain, by_class) in zip(estimators.items(), axes, strict=True):
+        features = (np.asarray(X_shown, dtype=np.float64) if model is None
+                    else model.transform(X_shown))
+        points = _embed(np.reshape(features, (len(rows), -1)), method, seed)
+        for value in np.unique(domains):
+            shown = domains == value
+            by_domain.scatter(*points[shown].T, s=8, alpha=0.7, label=str(value))
+        for value in np.unique(y[~unlabeled]):
+            shown = (y == value) & ~unlabeled
+            by_class.scatter(*points[shown].T, s=8, alpha=0.7, label=str(value))
+        if unlabeled.any():
+            by_class.scatter(*points[unlabeled].T, s=8, alpha=0.4, color="0.6",
+                             label="unlabeled")
+        title = "inputs" if model is None else name
+        by_domain.set_title(f"{title}: by domain", fontsize="medium")
+        by_class.set_title(f"{title}: by class", fontsize="medium")
+        for ax in (by_domain, by_class):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.legend(fontsize="x-small", markerscale=1.5)
+    fig.tight_layout()
+    return fig
+
+
+def _history(estimator):
+    model = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+    net = getattr(model, "net_", None)
+    if net is None:
+        raise ValueError(
+            f"{type(model).__name__} has no training history: pass a fitted skda estimator "
+            "(or a Pipeline ending in one).")
+    return net.history, len(getattr(model, "domains_", ()))
+
+
+def plot_training_curves(estimator, *, keys=None, fig=None):
+    """Per-epoch training curves from the skorch history of a fitted estimator.
+
+    Losses on the left (``train_loss`` and the method's parts, e.g. DANN's
+    ``train_label_loss`` and ``train_domain_loss``); accuracies on the
+    right (``train_domain_acc``, the discriminator's accuracy, with chance
+    level dashed). A discriminator near chance means the features fool it.
+
+    Parameters
+    ----------
+    estimator : fitted skda estimator or Pipeline ending in one
+        Its ``net_.history`` is drawn.
+    keys : list of str or None, default=None
+        History columns to draw; ``None``: every numeric per-epoch column.
+    fig : matplotlib Figure or None, default=None
+        Where to draw; ``None`` makes a new figure.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    plt = _pyplot()
+    history, n_domains = _history(estimator)
+    available = [k for k, v in history[-1].items()
+                 if k not in _NOT_CURVES and not k.endswith("_best")
+                 and isinstance(v, (int, float, np.floating))]
+    if keys is None:
+        keys = available
+    missing = [k for k in keys if k not in available]
+    if missing or not keys:
+        raise ValueError(f"keys must be among the history's columns {available}, got {keys}.")
+    epochs = history[:, "epoch"]
+    accuracies = [k for k in keys if k.endswith("_acc")]
+    losses = [k for k in keys if k not in accuracies]
+    if fig is None:
+        fig = plt.figure(figsize=(4 + 4 * bool(accuracies and losses), 3.2))
+    panels = [(label, group) for label, group in (("loss", losses), ("accuracy", accuracies))
+              if group]
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (label, group) in zip(axes, panels, strict=True):
+        for key in group:
+            ax.plot(epochs, history[:, key], label=key)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        if label == "accuracy" and n_domains > 1:
+            ax.axhline(1 / n_domains, color="0.5", linestyle="--", label="chance")
+        ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,335 @@
+"""Splitters, transductive evaluation and unsupervised scorers (skda.model_selection)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+from conftest import TINY
+from scipy.stats import norm
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import (
+    GridSearchCV,
+    LeaveOneGroupOut,
+    cross_validate,
+)
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skda import DANNClassifier, ERMClassifier
+from skda.model_selection import (
+    DeepEmbeddedValidationScorer,
+    ImportanceWeightedScorer,
+    LeaveOneDomainOut,
+    PredictionEntropyScorer,
+    SourceAccuracyScorer,
+    TrainingDomainValidation,
+    evaluate_transductive,
+)
+
+# -- splitters ------------------------------------------------------------------------------
+
+
+def test_leave_one_domain_out_matches_leave_one_group_out(multi_domain):
+    X, y, d = multi_domain
+    ours = list(LeaveOneDomainOut().split(X, y, groups=d))
+    theirs = list(LeaveOneGroupOut().split(X, y, groups=d))
+    assert len(ours) == 4 == LeaveOneDomainOut().get_n_splits(groups=d)
+    for (train, test), (train2, test2) in zip(ours, theirs, strict=True):
+        np.testing.assert_array_equal(train, train2)
+        np.testing.assert_array_equal(test, test2)
+        assert len(np.unique(d[test])) == 1 and d[test][0] not in d[train]
+
+
+def test_domains_argument_wins_over_groups(multi_domain):
+    X, y, d = multi_domain
+    other = np.where(d == "site0", "a", "b")
+    splits = list(LeaveOneDomainOut().split(X, y, groups=other, domains=d))
+    assert len(splits) == 4
+
+
+@pytest.mark.parametrize("cv", [LeaveOneDomainOut(), TrainingDomainValidation()])
+def test_splitters_need_domains(cv, multi_domain):
+    X, y, _ = multi_domain
+    with pytest.raises(ValueError, match="groups=domains"):
+        next(cv.split(X, y))
+    with pytest.raises(ValueError, match="one domain label per row"):
+        next(cv.split(X, y, groups=np.zeros(3)))
+
+
+def test_leave_one_domain_out_needs_two_domains():
+    with pytest.raises(ValueError, match="at least 2 domains"):
+        next(LeaveOneDomainOut().split(np.zeros((4, 1)), groups=np.zeros(4)))
+
+
+def test_training_domain_validation_slices_every_domain_and_class(multi_domain):
+    X, y, d = multi_domain
+    y = y.copy()
+    y[d == "site3"] = -1  # an unlabeled target domain is sliced too
+    cv = TrainingDomainValidation(n_splits=3, test_size=0.25, random_state=0)
+    splits = list(cv.split(X, y, groups=d))
+    assert len(splits) == 3 == cv.get_n_splits()
+    for train, test in splits:
+        assert np.intersect1d(train, test).size == 0
+        assert np.union1d(train, test).size == len(y)
+        for site in np.unique(d):
+            for label in np.unique(y[d == site]):
+                cell = np.flatnonzero((d == site) & (y == label))
+                expected = int(np.floor(0.25 * cell.size + 0.5))
+                assert np.isin(cell, test).sum() == expected
+    assert not np.array_equal(splits[0][1], splits[1][1])  # independent draws
+    again = list(TrainingDomainValidation(n_splits=3, test_size=0.25, random_state=0)
+                 .split(X, y, domains=d))
+    for (_, test), (_, test2) in zip(splits, again, strict=True):
+        np.testing.assert_array_equal(test, test2)
+
+
+def test_training_domain_validation_keeps_single_row_cells_in_training():
+    y = np.array([0, 0, 0, 0, 1])
+    train, test = next(TrainingDomainValidation(test_size=0.5, random_state=0)
+                       .split(np.zeros((5, 1)), y, groups=np.zeros(5)))
+    assert 4 in train and len(test) == 2
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"test_size": 0.0}, "test_size"), ({"test_size": 1.5}, "test_size"),
+    ({"n_splits": 0}, "n_splits")])
+def test_training_domain_validation_rejects_bad_parameters(params, match):
+    with pytest.raises(ValueError, match=match):
+        next(TrainingDomainValidation(**params).split(np.zeros((4, 1)), groups=np.zeros(4)))
+
+
+def test_splitters_work_as_cv_with_groups(multi_domain):
+    X, y, d = multi_domain
+    result = cross_validate(LogisticRegression(), X, y, groups=d, cv=LeaveOneDomainOut())
+    assert len(result["test_score"]) == 4
+    result = cross_validate(LogisticRegression(), X, y, groups=d,
+                            cv=TrainingDomainValidation(n_splits=2, random_state=0))
+    assert len(result["test_score"]) == 2
+
+
+def test_splitters_receive_routed_domains(multi_domain):
+    X, y, d = multi_domain
+    with sklearn.config_context(enable_metadata_routing=True):
+        result = cross_validate(LogisticRegression(), X, y, cv=LeaveOneDomainOut(),
+                                params={"domains": d})
+        assert len(result["test_score"]) == 4
+        # domains routed both to the splitter and to the estimator's fit
+        model = DANNClassifier(**TINY).set_fit_request(domains=True)
+        search = GridSearchCV(model, {"lambda_": [0.0, 1.0]}, cv=LeaveOneDomainOut())
+        search.fit(X, y, domains=d)
+        assert len(search.cv_results_["split3_test_score"]) == 2
+        assert list(search.best_estimator_.domains_) == list(np.unique(d))
+
+
+# -- transductive evaluation ---------------------------------------------------------------
+
+
+class NearestMeanClassifier(ClassifierMixin, BaseEstimator):
+    """Predicts the class of the nearest class mean of labeled rows; records what fit saw."""
+
+    def fit(self, X, y, domains=None):
+        self.seen_y_ = np.array(y, copy=True)
+        self.seen_domains_ = np.asarray(domains)
+        labeled = self.seen_y_ != -1
+        self.classes_ = np.unique(self.seen_y_[labeled])
+        self.means_ = np.array([np.asarray(X)[labeled & (self.seen_y_ == c)].mean(axis=0)
+                                for c in self.classes_])
+        return self
+
+    def predict(self, X):
+        distances = ((np.asarray(X)[:, None, :] - self.means_[None]) ** 2).sum(axis=2)
+        return self.classes_[distances.argmin(axis=1)]
+
+
+def test_transductive_hides_only_the_target_labels(multi_domain):
+    X, y, d = multi_domain
+    y_before = y.copy()
+    table = evaluate_transductive(NearestMeanClassifier(), X, y, d, return_estimator=True)
+    np.testing.assert_array_equal(y, y_before)  # the caller's labels untouched
+    assert list(table["domain"]) == ["site0", "site1", "site2", "site3"]
+    for name, model, score, n in zip(table["domain"], table["estimator"],
+                                     table["test_score"], table["n_target"], strict=True):
+        target = d == name
+        assert np.all(model.seen_y_[target] == -1)
+        np.testing.assert_array_equal(model.seen_y_[~target], y[~target])
+        np.testing.assert_array_equal(model.seen_domains_, d)
+        assert n == target.sum()
+        assert score == pytest.approx(model.score(X[target], y[target]))
+
+
+def test_transductive_matches_a_hand_made_dann_fit(moons):
+    X, y, d, target = moons
+    table = evaluate_transductive(DANNClassifier(**TINY), X, y, d, target_domains=["target"],
+                                  scoring=["accuracy", "balanced_accuracy"])
+    manual = DANNClassifier(**TINY).fit(X, np.where(target, -1, y), domains=d)
+    assert table["test_accuracy"][0] == manual.score(X[target], y[target])
+    assert set(table) == {"domain", "fit_time", "score_time", "n_target", "test_accuracy",
+                          "test_balanced_accuracy"}
+
+
+def test_transductive_parallel_pipeline_and_frame(multi_domain):
+    X, y, d = multi_domain
+    pipe = make_pipeline(StandardScaler(), NearestMeanClassifier())
+    serial = evaluate_transductive(pipe, X, y, d, as_frame=True)
+    parallel = evaluate_transductive(pipe, X, y, d, n_jobs=2, as_frame=True)
+    assert isinstance(serial, pd.DataFrame) and len(serial) == 4
+    pd.testing.assert_series_equal(serial["test_score"], parallel["test_score"])
+
+
+def test_transductive_string_labels_and_unlabeled_target_rows(multi_domain):
+    X, y, d = multi_domain
+    names = np.array(["cat", "dog", "eel"])[y]
+    table = evaluate_transductive(NearestMeanClassifier(), X, names.astype(object), d)
+    expected = evaluate_transductive(NearestMeanClassifier(), X, y, d)
+    np.testing.assert_allclose(table["test_score"], expected["test_score"])
+    partly = y.copy()
+    partly[:5] = -1  # rows never labeled are left out of their domain's score
+    table = evaluate_transductive(NearestMeanClassifier(), X, partly, d, target_domains=["site0"])
+    assert table["n_target"][0] == (d == "site0").sum() - 5
+
+
+def test_transductive_rejects_bad_input(multi_domain):
+    X, y, d = multi_domain
+    with pytest.raises(ValueError, match="not among the domains"):
+        evaluate_transductive(NearestMeanClassifier(), X, y, d, target_domains=["nope"])
+    with pytest.raises(ValueError, match="one label per row"):
+        evaluate_transductive(NearestMeanClassifier(), X, y, d[:5])
+    with pytest.raises(ValueError, match="at least 2 domains"):
+        evaluate_transductive(NearestMeanClassifier(), X, y, np.zeros(len(y)))
+    with pytest.raises(TypeError, match="estimator"):
+        evaluate_transductive("model", X, y, d)
+
+
+# -- scorers --------------------------------------------------------------------------------
+
+
+class FixedModel(ClassifierMixin, BaseEstimator):
+    """A 'fitted' binary model of one feature: p(1 | x) = sigmoid(slope * (x - threshold))."""
+
+    def __init__(self, threshold=0.0, slope=1.0):
+        self.threshold = threshold
+        self.slope = slope
+        self.classes_ = np.array([0, 1])
+
+    def fit(self, X, y, domains=None):
+        return self
+
+    def predict_proba(self, X):
+        p = 1.0 / (1.0 + np.exp(-self.slope * (np.asarray(X)[:, 0] - self.threshold)))
+        return np.c_[1 - p, p]
+
+    def predict(self, X):
+        return (np.asarray(X)[:, 0] > self.threshold).astype(int)
+
+    def transform(self, X):
+        return np.asarray(X)
+
+
+@pytest.fixture(scope="module")
+def covariate_shift():
+    """x ~ N(0, 1) in the source, N(1, 1) in the target; y = [x > 1.5] in both (covariate shift).
+
+    Returns the validation fold as a scorer sees it (target rows have y = -1) and the
+    target's true labels.
+    """
+    rng = np.random.RandomState(0)
+    x_source, x_target = rng.normal(0, 1, 4000), rng.normal(1, 1, 4000)
+    X = np.r_[x_source, x_target][:, None]
+    y_true = (X[:, 0] > 1.5).astype(int)
+    target = np.r_[np.zeros(4000, bool), np.ones(4000, bool)]
+    return X, np.where(target, -1, y_true), y_true, target
+
+
+def test_entropy_scorer_equals_hand_computed_value():
+    model = FixedModel(slope=np.log(3.0))  # p(1 | x=1) = 0.75, p(1 | x=-1) = 0.25
+    X = np.array([[1.0], [-1.0], [0.0], [50.0]])
+    y = np.array([-1, -1, -1, 0])  # the labeled source row is not part of the entropy
+    expected = -np.mean([0.5623351446, 0.5623351446, np.log(2)])
+    assert PredictionEntropyScorer()(model, X, y) == pytest.approx(expected, abs=1e-9)
+
+
+def test_entropy_scorer_prefers_the_confident_model(covariate_shift):
+    X, y, _, _ = covariate_shift
+    vague, sharp = FixedModel(1.5, slope=0.3), FixedModel(1.5, slope=5.0)
+    assert PredictionEntropyScorer()(sharp, X, y) > PredictionEntropyScorer()(vague, X, y)
+
+
+@pytest.mark.parametrize("Scorer", [ImportanceWeightedScorer, DeepEmbeddedValidationScorer])
+def test_weighted_scorers_recover_the_target_accuracy(Scorer, covariate_shift):
+    X, y, y_true, target = covariate_shift
+    model = FixedModel(threshold=0.0)  # wrong between 0 and 1.5
+    true_target = 1 - (norm.cdf(0.5) - norm.cdf(-1.0))  # 0.467
+    source = 1 - (norm.cdf(1.5) - norm.cdf(0.0))  # 0.567
+    estimate = Scorer(loss="zero_one")(model, X, y)
+    assert abs(estimate - true_target) < 0.025
+    assert abs(estimate - true_target) < abs(source - true_target) / 3
+    assert SourceAccuracyScorer()(model, X, y) == pytest.approx(source, abs=0.02)
+
+
+@pytest.mark.parametrize("Scorer", [ImportanceWeightedScorer, DeepEmbeddedValidationScorer])
+def test_weighted_scorers_recover_the_target_log_loss(Scorer, covariate_shift):
+    X, y, y_true, target = covariate_shift
+    model = FixedModel(threshold=1.0, slope=2.0)
+    proba = model.predict_proba(X[target])[np.arange(target.sum()), y_true[target]]
+    true_loss = -np.mean(np.log(proba))
+    source_loss = -np.mean(np.log(
+        model.predict_proba(X[~target])[np.arange((~target).sum()), y_true[~target]]))
+    estimate = -Scorer()(model, X, y)
+    assert abs(estimate - true_loss) < 0.1 * abs(source_loss - true_loss)
+
+
+def test_dev_control_variate_is_exact_for_a_constant_loss():
+    # every source row has the same loss, so the estimated risk must be that loss,
+    # whatever the (here very uneven) weights
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.normal(0, 1, 300), rng.normal(2, 1, 300)][:, None]
+    y = np.r_[np.zeros(300, int), -np.ones(300, int)]
+    always_wrong = FixedModel(threshold=-100.0)  # predicts 1 everywhere; source is all 0
+    assert DeepEmbeddedValidationScorer(loss="zero_one")(always_wrong, X, y) == pytest.approx(0)
+    assert ImportanceWeightedScorer(loss="zero_one")(always_wrong, X, y) == pytest.approx(0)
+
+
+def test_scorers_refuse_folds_without_target_or_source(covariate_shift):
+    X, y, y_true, target = covariate_shift
+    model = FixedModel()
+    for scorer in (PredictionEntropyScorer(), ImportanceWeightedScorer(),
+                   DeepEmbeddedValidationScorer()):
+        with pytest.raises(ValueError, match="no unlabeled rows"):
+            scorer(model, X, y_true)
+    with pytest.raises(ValueError, match="needs labeled source rows"):
+        ImportanceWeightedScorer()(model, X[target], y[target])
+    with pytest.raises(ValueError, match="loss must be one of"):
+        ImportanceWeightedScorer(loss="hinge")(model, X, y)
+    with pytest.raises(TypeError, match="transform"):
+        DeepEmbeddedValidationScorer()(LogisticRegression().fit(X, y_true), X, y)
+    with pytest.raises(ValueError, match="no labeled rows"):
+        SourceAccuracyScorer()(model, X[target], y[target])
+
+
+def test_scorers_drive_a_grid_search_on_unlabeled_target(moons_uda):
+    X, y, d = moons_uda
+    scoring = {"source": SourceAccuracyScorer(), "entropy": PredictionEntropyScorer(),
+               "iwcv": ImportanceWeightedScorer(), "dev": DeepEmbeddedValidationScorer()}
+    search = GridSearchCV(ERMClassifier(**TINY), {"lr": [1e-3, 1e-2]}, scoring=scoring,
+                          refit="dev", cv=TrainingDomainValidation(random_state=0))
+    search.fit(X, y, groups=d, domains=d)
+    for name in scoring:
+        scores = search.cv_results_[f"mean_test_{name}"]
+        assert np.all(np.isfinite(scores)), name
+    assert np.all(search.cv_results_["mean_test_entropy"] <= 0)
+    assert search.best_params_["lr"] in (1e-3, 1e-2)
+    assert "loss='log_loss'" in repr(ImportanceWeightedScorer())
+
+
+def test_nested_domain_generalization_protocol(multi_domain):
+    # the docs' recipe: select on slices of the training domains, evaluate on a held-out one
+    X, y, d = multi_domain
+    search = GridSearchCV(DANNClassifier(**TINY), {"lambda_": [0.0, 1.0]},
+                          cv=TrainingDomainValidation(random_state=0))
+    result = cross_validate(search, X, y, cv=LeaveOneDomainOut(), groups=d,
+                            params={"groups": d, "domains": d}, return_estimator=True)
+    assert len(result["test_score"]) == 4
+    for held_out, fitted in zip(np.unique(d), result["estimator"], strict=True):
+        assert held_out not in fitted.best_estimator_.domains_
+        assert len(fitted.best_estimator_.domains_) == 3
