@@ -5,6 +5,8 @@ import platform
 
 import numpy as np
 
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
 
 def machine_stamp(device="cpu"):
     """One line naming the machine and the versions that produced a result."""
@@ -39,11 +41,66 @@ def accuracy_arguments(description, seeds, epochs):
     parser.add_argument("--epochs", type=int, default=epochs)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", default=RESULTS,
+                        help="folder of the output files (default: results/)")
     return parser.parse_args()
 
 
-def run_and_save(name, run, report, args):
-    """Run a benchmark, print its report, save it as ``results/<name>.md`` and ``.json``."""
+def save_csv(records, path):
+    """One CSV row per record; list values are written as JSON."""
+    import csv
+    import json
+
+    columns = list(dict.fromkeys(key for record in records for key in record))
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        for record in records:
+            writer.writerow({k: json.dumps(v) if isinstance(v, (list, dict)) else v
+                             for k, v in record.items()})
+
+
+def grouped(records, group, value, method="method"):
+    """``{group(record): {record[method]: [record[value], ...]}}``, for :func:`bar_chart`."""
+    groups = {}
+    for r in records:
+        groups.setdefault(group(r), {}).setdefault(r[method], []).append(r[value])
+    return groups
+
+
+def bar_chart(groups, path, ylabel, title=""):
+    """Mean ± sd bars: ``groups`` is ``{group: {method: [values over seeds]}}``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    methods = list(dict.fromkeys(m for per_method in groups.values() for m in per_method))
+    positions = np.arange(len(groups))
+    width = 0.8 / len(methods)
+    fig, ax = plt.subplots(figsize=(1.5 + 1.1 * len(groups) * max(1, len(methods) / 4), 3.4))
+    for k, method in enumerate(methods):
+        values = [np.asarray(per_method.get(method, []), dtype=float)
+                  for per_method in groups.values()]
+        values = [v[np.isfinite(v)] for v in values]
+        ax.bar(positions + (k - (len(methods) - 1) / 2) * width,
+               [v.mean() if v.size else np.nan for v in values], width,
+               yerr=[v.std() if v.size else np.nan for v in values], capsize=2, label=method)
+    ax.set_xticks(positions, [str(g) for g in groups])
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize="medium")
+    ax.legend(fontsize="x-small", ncol=min(len(methods), 4), loc="lower center",
+              bbox_to_anchor=(0.5, 1.0 if not title else 1.08), frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def run_and_save(name, run, report, args, plot=None):
+    """Run a benchmark, print its report, save ``<out>/<name>.md``, ``.json``, ``.csv``.
+
+    ``plot(records, path)``, when given, draws ``<out>/<name>.png``.
+    """
     import json
     import time
 
@@ -54,9 +111,13 @@ def run_and_save(name, run, report, args):
     records = run(args.seeds, args.epochs, args.device)
     text = report(records, args.seeds, args.epochs, args.device, time.perf_counter() - start)
     print(text)
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", name)
+    os.makedirs(args.out, exist_ok=True)
+    out = os.path.join(args.out, name)
     with open(out + ".md", "w") as f:
         f.write(text)
     with open(out + ".json", "w") as f:
         json.dump({"seeds": args.seeds, "epochs": args.epochs, "device": args.device,
                    "records": records}, f, indent=1)
+    save_csv(records, out + ".csv")
+    if plot is not None:
+        plot(records, out + ".png")

@@ -17,7 +17,15 @@ Seed ``s`` deals the images and draws the labeled target rows. Output:
 import json
 
 import numpy as np
-from _common import accuracy_arguments, machine_stamp, markdown_table, mean_sd, run_and_save
+from _common import (
+    accuracy_arguments,
+    bar_chart,
+    grouped,
+    machine_stamp,
+    markdown_table,
+    mean_sd,
+    run_and_save,
+)
 
 from skda import CCSAClassifier, ERMClassifier
 from skda.datasets import make_shifted_digits
@@ -78,8 +86,13 @@ def report(records, seeds, epochs, device, seconds):
 
 def main():
     args = accuracy_arguments(__doc__.splitlines()[0], seeds=5, epochs=100)
-    run_and_save("ccsa_fewshot", run, report, args)
+    run_and_save("ccsa_fewshot", run, report, args, plot=plot)
 
+
+
+def plot(records, path):
+    groups = grouped(records, lambda r: f"{r['pair']}, n={r['shots']}", "accuracy")
+    bar_chart(groups, path, "target accuracy")
 
 if __name__ == "__main__":
     main()

@@ -1,41 +1,48 @@
 """ERM vs DANN target accuracy on the DANN paper's rotated moons, saved to results/.
 
-``python benchmarks/dann_moons.py [--seeds 5]``: the demo's experiment
+``python benchmarks/dann_moons.py [--seeds 5] [--epochs 300]``: the demo's experiment
 (150 source rows labeled, 150 target rows rotated by 35 degrees and
-unlabeled; MLP 2-15-2, Adam lr 1e-2, batch 64, 300 epochs, lambda_ = 1),
-with the table written to ``benchmarks/results/dann_moons.md``.
+unlabeled; MLP 2-15-2, Adam lr 1e-2, batch 64, 300 epochs, lambda_ = 1).
+The paper shows this problem as a picture (its figure 2) and reports no
+accuracy for it, so there is no published figure to compare with.
+Output: ``results/dann_moons.{md,json,csv,png}``.
 """
 
-import argparse
-import os
-import platform
-import time
+from _common import accuracy_arguments, bar_chart, grouped, machine_stamp, run_and_save
 
-import torch
-
-from skda.demo import format_table, run
-
-HERE = os.path.dirname(os.path.abspath(__file__))
+from skda.demo import format_table
+from skda.demo import run as run_demo
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5)
-    args = parser.parse_args()
-    start = time.perf_counter()
-    scores = run(seeds=args.seeds)
-    text = (
+def run(seeds, epochs, device):
+    scores = run_demo(seeds=seeds, max_epochs=epochs, progress=False)
+    return [dict(method=method, domain=str(domain), seed=seed, accuracy=float(accuracy))
+            for method, per_domain in scores.items()
+            for domain, accuracies in per_domain.items()
+            for seed, accuracy in enumerate(accuracies)]
+
+
+def _scores(records):
+    scores = {}
+    for r in records:
+        scores.setdefault(r["method"], {}).setdefault(r["domain"], []).append(r["accuracy"])
+    return scores
+
+
+def report(records, seeds, epochs, device, seconds):
+    return (
         "# ERM vs DANN on rotated moons (unsupervised DA, target unlabeled)\n\n"
-        f"Seeds 0..{args.seeds - 1}; accuracy mean ± sd (population sd over seeds). "
-        "Protocol: `python benchmarks/dann_moons.py`, see its docstring.\n"
-        f"Machine: {os.cpu_count()} CPU cores, torch {torch.__version__}, "
-        f"python {platform.python_version()}; {time.perf_counter() - start:.1f} s.\n\n"
-        + format_table(scores) + "\n"
-    )
-    print(text)
-    with open(os.path.join(HERE, "results", "dann_moons.md"), "w") as f:
-        f.write(text)
+        f"`python benchmarks/dann_moons.py --seeds {seeds} --epochs {epochs}`; seeds "
+        f"0..{seeds - 1}; accuracy mean ± sd (population sd over seeds). See the script's "
+        "docstring. The paper gives no accuracy for this problem (a picture only).\n\n"
+        + machine_stamp(device) + f" Total {seconds:.1f} s.\n\n"
+        + format_table(_scores(records)) + "\n")
+
+
+def plot(records, path):
+    bar_chart(grouped(records, lambda r: r["domain"], "accuracy"), path, "accuracy")
 
 
 if __name__ == "__main__":
-    main()
+    args = accuracy_arguments(__doc__.splitlines()[0], seeds=5, epochs=300)
+    run_and_save("dann_moons", run, report, args, plot=plot)

@@ -17,7 +17,15 @@ import json
 import time
 
 import numpy as np
-from _common import accuracy_arguments, machine_stamp, markdown_table, mean_sd, run_and_save
+from _common import (
+    accuracy_arguments,
+    bar_chart,
+    grouped,
+    machine_stamp,
+    markdown_table,
+    mean_sd,
+    run_and_save,
+)
 
 from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
 from skda.datasets import make_shifted_digits
@@ -86,8 +94,13 @@ def report(records, seeds, epochs, device, seconds):
 
 def main():
     args = accuracy_arguments(__doc__.splitlines()[0], seeds=3, epochs=30)
-    run_and_save("digits_lodo", run, report, args)
+    run_and_save("digits_lodo", run, report, args, plot=plot)
 
+
+
+def plot(records, path):
+    groups = grouped(records, lambda r: f"{r['shift']} {r['held_out']}", "accuracy")
+    bar_chart(groups, path, "accuracy on the held-out domain")
 
 if __name__ == "__main__":
     main()

@@ -26,7 +26,14 @@ import json
 import time
 
 import numpy as np
-from _common import accuracy_arguments, machine_stamp, markdown_table, mean_sd, run_and_save
+from _common import (
+    accuracy_arguments,
+    bar_chart,
+    machine_stamp,
+    markdown_table,
+    mean_sd,
+    run_and_save,
+)
 from sklearn.model_selection import GridSearchCV
 
 from skda import DANNClassifier
@@ -123,6 +130,17 @@ def report(records, seeds, epochs, device, seconds):
     return "\n".join(parts) + "\n"
 
 
+
+def plot(records, path):
+    groups = {}
+    for r in records:
+        per_method = groups.setdefault(r["problem"], {})
+        per_method.setdefault("oracle", []).append(np.nanmax(r["oracle"]))
+        for name in SCORERS:
+            k = _pick(r[name])
+            per_method.setdefault(name, []).append(np.nan if k is None else r["oracle"][k])
+    bar_chart(groups, path, "target accuracy of the pick")
+
 if __name__ == "__main__":
     args = accuracy_arguments(__doc__.splitlines()[0], seeds=3, epochs=30)
-    run_and_save("model_selection", run, report, args)
+    run_and_save("model_selection", run, report, args, plot=plot)

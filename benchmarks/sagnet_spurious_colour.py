@@ -14,7 +14,15 @@ data and seeds training. Output: ``results/sagnet_spurious_colour.md`` and
 
 import json
 
-from _common import accuracy_arguments, machine_stamp, markdown_table, mean_sd, run_and_save
+from _common import (
+    accuracy_arguments,
+    bar_chart,
+    grouped,
+    machine_stamp,
+    markdown_table,
+    mean_sd,
+    run_and_save,
+)
 
 from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
 from skda.datasets import make_colored_digits
@@ -62,8 +70,13 @@ def report(records, seeds, epochs, device, seconds):
 
 def main():
     args = accuracy_arguments(__doc__.splitlines()[0], seeds=5, epochs=30)
-    run_and_save("sagnet_spurious_colour", run, report, args)
+    run_and_save("sagnet_spurious_colour", run, report, args, plot=plot)
 
+
+
+def plot(records, path):
+    groups = grouped(records, lambda r: "colour random at test", "test_accuracy")
+    bar_chart(groups, path, "test accuracy")
 
 if __name__ == "__main__":
     main()

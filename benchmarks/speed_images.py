@@ -182,6 +182,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count()))
+    parser.add_argument("--out", default=os.path.join(HERE, "results"), help="output folder")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -195,7 +196,8 @@ def main():
     results = measure(cfg, args.device, args.repeats, PROGRAMS, os.path.abspath(__file__))
     text = report(results, cfg, args.device)
     print(text)
-    out = os.path.join(HERE, "results", f"speed_images_{args.device.split(':')[0]}")
+    os.makedirs(args.out, exist_ok=True)
+    out = os.path.join(args.out, f"speed_images_{args.device.split(':')[0]}")
     with open(out + ".md", "w") as f:
         f.write(text)
     with open(out + ".json", "w") as f:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from skda.datasets import make_shifted_digits
+from skda.datasets import make_shifted_digits, make_site_shift
 
 
 def test_rotation_domains_partition_the_digits():
@@ -93,3 +93,60 @@ def test_colored_digits_bad_correlations(correlations):
 
     with pytest.raises(ValueError, match="correlations must be a non-empty sequence"):
         make_colored_digits(correlations=correlations)
+
+
+# -- make_site_shift ------------------------------------------------------------------------
+
+def _site_rules(X, y, d):
+    from sklearn.linear_model import LogisticRegression
+
+    coefs = [LogisticRegression(C=100.0).fit(X[d == s], y[d == s]).coef_[0] for s in np.unique(d)]
+    return [c @ coefs[0] / np.linalg.norm(c) / np.linalg.norm(coefs[0]) for c in coefs]
+
+
+def test_site_shift_without_shift_makes_alike_sites():
+    X, y, d = make_site_shift(n_samples=2000, covariate_shift=0.0, random_state=0)
+    assert X.shape == (8000, 8) and set(np.unique(y)) == {0, 1}
+    assert np.unique(d).tolist() == ["site0", "site1", "site2", "site3"]
+    prevalences = [y[d == s].mean() for s in np.unique(d)]
+    assert np.ptp(prevalences) < 0.05
+    assert min(_site_rules(X, y, d)) > 0.95
+
+
+def test_site_shift_covariate_knob_moves_p_x_but_not_the_rule():
+    X, y, d = make_site_shift(n_samples=2000, covariate_shift=2.0, random_state=0)
+    for s in np.unique(d):
+        assert np.linalg.norm(X[d == s].mean(axis=0)) == pytest.approx(2.0, abs=0.15)
+    assert min(_site_rules(X, y, d)) > 0.95
+
+
+def test_site_shift_label_knob_sets_prevalence_and_keeps_p_x_given_y():
+    X, y, d = make_site_shift(n_samples=2000, covariate_shift=0.0, label_shift=2.0,
+                              random_state=0)
+    expected = 1 / (1 + np.exp(-2.0 * np.linspace(-1, 1, 4)))
+    np.testing.assert_allclose([y[d == s].mean() for s in np.unique(d)], expected, atol=1e-3)
+    for label in (0, 1):
+        means = np.array([X[(d == s) & (y == label)].mean(axis=0) for s in np.unique(d)])
+        assert np.abs(means - means.mean(axis=0)).max() < 0.2
+
+
+def test_site_shift_concept_knob_changes_the_rule():
+    X, y, d = make_site_shift(n_samples=2000, covariate_shift=0.0, concept_shift=1.0,
+                              random_state=0)
+    assert min(_site_rules(X, y, d)) < 0.7
+
+
+def test_site_shift_is_seeded_and_takes_per_site_sizes():
+    a = make_site_shift(n_sites=3, n_samples=[50, 80, 20], random_state=1)
+    b = make_site_shift(n_sites=3, n_samples=[50, 80, 20], random_state=1)
+    for left, right in zip(a, b, strict=True):
+        np.testing.assert_array_equal(left, right)
+    assert [int((a[2] == f"site{k}").sum()) for k in range(3)] == [50, 80, 20]
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n_samples": [10, 10]}, "one per site"), ({"label_shift": -1.0}, "label_shift"),
+    ({"covariate_shift": float("inf")}, "covariate_shift"), ({"n_sites": 0}, "n_sites")])
+def test_site_shift_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_site_shift(random_state=0, **kwargs)

@@ -1,9 +1,15 @@
 """Data sets with domain shift.
 
-Synthetic generators need no files and are the embedded default.
+Synthetic generators need no files and are the embedded default. Loaders of
+real data (``fetch_*``) read ``data_home`` (default: the ``SKDA_DATA``
+environment variable, else ``~/skda_data``) and download a missing file
+only when allowed.
 """
 
+from ._base import get_data_home
 from ._digits import make_colored_digits, make_shifted_digits
-from ._synthetic import make_rotated_moons
+from ._heart import fetch_heart_disease
+from ._synthetic import make_rotated_moons, make_site_shift
 
-__all__ = ["make_colored_digits", "make_rotated_moons", "make_shifted_digits"]
+__all__ = ["fetch_heart_disease", "get_data_home", "make_colored_digits", "make_rotated_moons",
+           "make_shifted_digits", "make_site_shift"]
