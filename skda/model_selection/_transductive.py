@@ -135,6 +135,9 @@ def evaluate_transductive(estimator, X, y, domains, *, target_domains=None,
     columns = {"domain": list(targets)}
     for key in rows[0]:
         columns[key] = [row[key] for row in rows]
-    if return_estimator:
-        columns["estimator"] = np.array(columns["estimator"] + [None], dtype=object)[:-1]
+    if return_estimator:  # a 1-D object array: numpy would try to unpack the models
+        models = np.empty(len(rows), dtype=object)
+        for k, model in enumerate(columns["estimator"]):
+            models[k] = model
+        columns["estimator"] = models
     return make_table(columns, as_frame)
