@@ -84,15 +84,15 @@ def report(records, seeds, epochs, device, seconds):
     return "\n".join(parts) + "\n"
 
 
+def plot(records, path):
+    groups = grouped(records, lambda r: f"{r['pair']}, n={r['shots']}", "accuracy")
+    bar_chart(groups, path, "target accuracy")
+
+
 def main():
     args = accuracy_arguments(__doc__.splitlines()[0], seeds=5, epochs=100)
     run_and_save("ccsa_fewshot", run, report, args, plot=plot)
 
-
-
-def plot(records, path):
-    groups = grouped(records, lambda r: f"{r['pair']}, n={r['shots']}", "accuracy")
-    bar_chart(groups, path, "target accuracy")
 
 if __name__ == "__main__":
     main()

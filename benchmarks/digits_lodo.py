@@ -92,15 +92,15 @@ def report(records, seeds, epochs, device, seconds):
     return "\n".join(parts) + "\n"
 
 
+def plot(records, path):
+    groups = grouped(records, lambda r: f"{r['shift']} {r['held_out']}", "accuracy")
+    bar_chart(groups, path, "accuracy on the held-out domain")
+
+
 def main():
     args = accuracy_arguments(__doc__.splitlines()[0], seeds=3, epochs=30)
     run_and_save("digits_lodo", run, report, args, plot=plot)
 
-
-
-def plot(records, path):
-    groups = grouped(records, lambda r: f"{r['shift']} {r['held_out']}", "accuracy")
-    bar_chart(groups, path, "accuracy on the held-out domain")
 
 if __name__ == "__main__":
     main()

@@ -129,8 +129,6 @@ def report(records, seeds, epochs, device, seconds):
                   markdown_table(["selection", "picks", "target accuracy"], table)]
     return "\n".join(parts) + "\n"
 
-
-
 def plot(records, path):
     groups = {}
     for r in records:
@@ -140,6 +138,7 @@ def plot(records, path):
             k = _pick(r[name])
             per_method.setdefault(name, []).append(np.nan if k is None else r["oracle"][k])
     bar_chart(groups, path, "target accuracy of the pick")
+
 
 if __name__ == "__main__":
     args = accuracy_arguments(__doc__.splitlines()[0], seeds=3, epochs=30)

@@ -68,15 +68,15 @@ def report(records, seeds, epochs, device, seconds):
     ]) + "\n"
 
 
+def plot(records, path):
+    groups = grouped(records, lambda r: "colour random at test", "test_accuracy")
+    bar_chart(groups, path, "test accuracy")
+
+
 def main():
     args = accuracy_arguments(__doc__.splitlines()[0], seeds=5, epochs=30)
     run_and_save("sagnet_spurious_colour", run, report, args, plot=plot)
 
-
-
-def plot(records, path):
-    groups = grouped(records, lambda r: "colour random at test", "test_accuracy")
-    bar_chart(groups, path, "test accuracy")
 
 if __name__ == "__main__":
     main()
