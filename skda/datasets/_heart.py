@@ -1,9 +1,8 @@
 """Loader of the UCI Heart Disease data: the same 14 attributes at four hospitals."""
 
 import numpy as np
-from sklearn.utils import Bunch
 
-from ._base import fetch_file, get_data_home
+from ._base import check_domains, domain_bunch, fetch_domains, get_data_home, to_frames, wrong_file
 
 URL = "https://archive.ics.uci.edu/ml/machine-learning-databases/heart-disease/"
 SITES = ("cleveland", "hungarian", "switzerland", "va")
@@ -42,15 +41,14 @@ estimators refuse NaN.
 def _read_site(path, site):
     rows = [line.strip().split(",") for line in path.read_text().splitlines() if line.strip()]
     if len(rows) != N_ROWS[site] or any(len(row) != 14 for row in rows):
-        raise ValueError(
-            f"{path} is not the UCI file processed.{site}.data: expected {N_ROWS[site]} rows "
-            "of 14 comma-separated values. Delete it to download it again.")
+        raise wrong_file(path, f"the UCI file processed.{site}.data: expected {N_ROWS[site]} "
+                               "rows of 14 comma-separated values")
     table = np.array([[np.nan if v in ("?", "") else float(v) for v in row] for row in rows])
     return table[:, :-1], table[:, -1]
 
 
 def fetch_heart_disease(*, data_home=None, download_if_missing=True, sites=SITES,
-                        as_frame=False, return_X_y=False):
+                        as_frame=False, return_X_y_domains=False, return_X_y=False):
     """Load the UCI Heart Disease data of four hospitals (one domain per hospital).
 
     Reads ``<data_home>/heart_disease/processed.<site>.data`` (the files as
@@ -76,8 +74,11 @@ def fetch_heart_disease(*, data_home=None, download_if_missing=True, sites=SITES
         Which hospitals to load, in this order.
     as_frame : bool, default=False
         ``data`` as a pandas DataFrame (``target`` and ``domains`` as Series).
-    return_X_y : bool, default=False
+    return_X_y_domains : bool, default=False
         Return ``(data, target, domains)`` instead of a Bunch.
+    return_X_y : bool, default=False
+        The older spelling of ``return_X_y_domains``, kept working: either
+        being True returns the tuple.
 
     Returns
     -------
@@ -86,7 +87,7 @@ def fetch_heart_disease(*, data_home=None, download_if_missing=True, sites=SITES
         ``domains`` (site of each row), ``domain_names``, ``feature_names``,
         ``num`` (the original 0-4 diagnosis) and ``DESCR``.
     (data, target, domains) : tuple
-        When ``return_X_y`` is True.
+        When ``return_X_y_domains`` (or ``return_X_y``) is True.
 
     Examples
     --------
@@ -95,35 +96,19 @@ def fetch_heart_disease(*, data_home=None, download_if_missing=True, sites=SITES
     >>> heart.data.shape, heart.domain_names  # doctest: +SKIP
     ((920, 13), ['cleveland', 'hungarian', 'switzerland', 'va'])
     """
-    if isinstance(sites, str):
-        sites = [sites]
-    unknown = [s for s in sites if s not in SITES]
-    if unknown or not sites:
-        raise ValueError(f"sites must be a non-empty subset of {list(SITES)}, got {sites!r}.")
+    sites = check_domains(sites, SITES, name="sites")
     folder = get_data_home(data_home) / "heart_disease"
     how_to_get = (
         "The data set is the UCI 'Heart Disease' data; put the files processed.<site>.data "
         f"in {folder}.")
-    features, num, domains = [], [], []
-    for site in sites:
-        name = f"processed.{site}.data"
-        path = fetch_file(folder, name, URL + name, download_if_missing, how_to_get)
-        X, diagnosis = _read_site(path, site)
-        features.append(X)
-        num.append(diagnosis.astype(int))
-        domains.append(np.full(len(X), site))
-    X = np.vstack(features)
+    files = {site: (f"processed.{site}.data", f"{URL}processed.{site}.data") for site in SITES}
+    X, num, domains = fetch_domains(folder, sites, files, _read_site, download_if_missing,
+                                    how_to_get)
     X[:, FEATURES.index("chol")] = np.where(X[:, FEATURES.index("chol")] == 0, np.nan,
                                             X[:, FEATURES.index("chol")])
-    num, domains = np.concatenate(num), np.concatenate(domains)
+    num = num.astype(int)
     y = (num > 0).astype(int)
     if as_frame:
-        import pandas as pd
-
-        X = pd.DataFrame(X, columns=list(FEATURES))
-        y = pd.Series(y, name="disease")
-        domains = pd.Series(domains, name="site")
-    if return_X_y:
-        return X, y, domains
-    return Bunch(data=X, target=y, domains=domains, domain_names=list(sites),
-                 feature_names=list(FEATURES), num=num, DESCR=DESCR)
+        X, y, domains = to_frames(X, y, domains, FEATURES, "disease", "site")
+    return domain_bunch(X, y, domains, sites, return_X_y_domains or return_X_y,
+                        feature_names=list(FEATURES), num=num, DESCR=DESCR)
