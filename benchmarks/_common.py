@@ -32,18 +32,62 @@ def markdown_table(header, rows):
     return "\n".join(lines)
 
 
-def accuracy_arguments(description, seeds, epochs):
+def epochs_argument(value):
+    """``--epochs``: an int, or ``auto`` (the estimators' default training length)."""
+    return value if value == "auto" else int(value)
+
+
+def accuracy_arguments(description, seeds, epochs, first_seed=0):
     """The command line every accuracy benchmark takes."""
     import argparse
 
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--seeds", type=int, default=seeds)
-    parser.add_argument("--epochs", type=int, default=epochs)
+    parser.add_argument("--first-seed", type=int, default=first_seed,
+                        help=f"seeds are first-seed, first-seed + 1, ... (default {first_seed})")
+    parser.add_argument("--epochs", type=epochs_argument, default=epochs,
+                        help=f"epochs per fit, or 'auto' (default {epochs})")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2,
+                        help="torch threads of each process (default 2)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="fits run in parallel processes, each with --threads torch "
+                             "threads (default 1)")
     parser.add_argument("--out", default=RESULTS,
                         help="folder of the output files (default: results/)")
     return parser.parse_args()
+
+
+def _call_with_threads(threads, fn, args):
+    import torch
+
+    torch.set_num_threads(threads)
+    return fn(*args)
+
+
+def parallel_records(fn, jobs, args):
+    """``[fn(*job) for job in jobs]``, in ``args.jobs`` processes of ``args.threads`` threads.
+
+    Each result is printed as a JSON line when it arrives; the list keeps
+    the order of ``jobs``, so that reports do not depend on timing.
+    """
+    import json
+
+    from joblib import Parallel, delayed
+
+    if args.jobs == 1:
+        results = []
+        for job in jobs:
+            results.append(fn(*job))
+            print(json.dumps(results[-1]), flush=True)
+        return results
+    results = Parallel(n_jobs=args.jobs, return_as="generator")(
+        delayed(_call_with_threads)(args.threads, fn, job) for job in jobs)
+    collected = []
+    for result in results:
+        print(json.dumps(result), flush=True)
+        collected.append(result)
+    return collected
 
 
 def save_csv(records, path):
@@ -99,8 +143,12 @@ def bar_chart(groups, path, ylabel, title=""):
 def run_and_save(name, run, report, args, plot=None):
     """Run a benchmark, print its report, save ``<out>/<name>.md``, ``.json``, ``.csv``.
 
+    ``run`` takes the parsed arguments, or ``(seeds, epochs, device)``;
+    ``report`` takes ``(records, args, seconds)``, or ``(records, seeds,
+    epochs, device, seconds)``;
     ``plot(records, path)``, when given, draws ``<out>/<name>.png``.
     """
+    import inspect
     import json
     import time
 
@@ -108,8 +156,15 @@ def run_and_save(name, run, report, args, plot=None):
 
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
-    records = run(args.seeds, args.epochs, args.device)
-    text = report(records, args.seeds, args.epochs, args.device, time.perf_counter() - start)
+    if len(inspect.signature(run).parameters) == 1:
+        records = run(args)
+    else:
+        records = run(args.seeds, args.epochs, args.device)
+    seconds = time.perf_counter() - start
+    if len(inspect.signature(report).parameters) == 3:
+        text = report(records, args, seconds)
+    else:
+        text = report(records, args.seeds, args.epochs, args.device, seconds)
     print(text)
     os.makedirs(args.out, exist_ok=True)
     out = os.path.join(args.out, name)

@@ -58,9 +58,18 @@ def encode_domains(domains, n_samples):
     Returns
     -------
     names : ndarray
-        Sorted distinct domain labels (``[0]`` when ``domains`` is None).
+        Distinct domain labels in the order of their first row (``[0]`` when
+        ``domains`` is None).
     codes : ndarray of int64
-        Domain index per row.
+        Domain index per row, into ``names``.
+
+    Notes
+    -----
+    Codes follow the rows, not the sorted labels, so that renaming the
+    domains (``"target"`` to ``"a_target"``, say) changes neither the
+    sampler's random stream nor which discriminator output serves which
+    domain: the same seed gives the same model whatever the domains are
+    called.
     """
     if domains is None:
         return np.array([0]), np.zeros(n_samples, dtype=np.int64)
@@ -87,10 +96,13 @@ def encode_domains(domains, n_samples):
             "domain label. Rows of unknown domain cannot be aligned: drop them or give "
             "them a domain of their own.")
     try:
-        names, codes = np.unique(values, return_inverse=True)
+        names, first, codes = np.unique(values, return_index=True, return_inverse=True)
     except TypeError as exc:
         raise TypeError(f"domains mixes label types that cannot be sorted: {exc}") from None
-    return names, codes.astype(np.int64)
+    order = np.argsort(first)  # sorted position -> rank of first appearance
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return names[order], rank[codes.ravel()].astype(np.int64)
 
 
 def check_hidden_sizes(value, name):

@@ -96,14 +96,16 @@ def test_reversal_makes_features_less_domain_separable(shifted_blobs):
 
 
 def test_dann_beats_erm_on_rotated_moons(moons, moons_uda):
-    """The paper's toy result, in miniature: target accuracy rises over ERM."""
+    """The paper's toy result, with every default: target accuracy rises over ERM.
+
+    Measured (CPU, torch 2.13): ERM 0.80, 0.76, 0.76; DANN 0.75, 0.93, 0.95.
+    """
     X, y_uda, d = moons_uda
     target = moons[3]
-    params = dict(hidden_layer_sizes=(15,), max_epochs=200, lr=1e-2, batch_size=64)
     acc = {"erm": [], "dann": []}
     for seed in range(3):
-        erm = ERMClassifier(random_state=seed, **params).fit(X, y_uda, domains=d)
-        dann = DANNClassifier(random_state=seed, lambda_=1.0, **params).fit(X, y_uda, domains=d)
+        erm = ERMClassifier(random_state=seed).fit(X, y_uda, domains=d)
+        dann = DANNClassifier(random_state=seed).fit(X, y_uda, domains=d)
         acc["erm"].append(erm.score(X[target], moons[1][target]))
         acc["dann"].append(dann.score(X[target], moons[1][target]))
     assert np.mean(acc["dann"]) > np.mean(acc["erm"]) + 0.05, acc

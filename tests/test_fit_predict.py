@@ -64,6 +64,21 @@ def test_same_seed_same_model_on_cpu(Estimator, moons_uda, multi_domain):
     assert not np.allclose(p1, p3)
 
 
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_domain_names_do_not_change_a_seeded_fit(Estimator, moons_uda, multi_domain):
+    # renaming reverses the sorted order of the domains; the model must not notice
+    X, y, d = training_data(Estimator, moons_uda, multi_domain)
+    names = np.unique(d)
+    renamed = dict(zip(names, [f"{chr(ord('z') - k)}_{n}" for k, n in enumerate(names)],
+                       strict=True))
+    d_renamed = np.array([renamed[v] for v in d])
+    assert [renamed[n] for n in names] != sorted(renamed.values())
+    fit = lambda domains: Estimator(**TINY, device="cpu").fit(X, y, domains=domains)  # noqa: E731
+    a, b = fit(d), fit(d_renamed)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert [renamed[n] for n in a.domains_] == list(b.domains_)
+
+
 def test_fit_leaves_global_torch_rng_alone(moons_uda):
     X, y, d = moons_uda
     torch.manual_seed(123)

@@ -7,7 +7,7 @@ from conftest import TINY, TINY_IMAGES
 from torch import nn
 
 from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
-from skda.modules import ConvNet
+from skda.modules import ConvNet, ImageStandardization
 
 ALL = [ERMClassifier, DANNClassifier, CCSAClassifier, SagNetClassifier]
 
@@ -18,7 +18,9 @@ def test_fit_predict_on_4d_images(Estimator, digit_images):
     clf = Estimator(**TINY_IMAGES).fit(X, y, domains=d)
     assert clf.input_shape_ == (1, 8, 8) and clf.n_features_in_ == 64
     assert not hasattr(clf, "feature_names_in_")
-    assert isinstance(clf.net_.module_.featurizer[0][0], nn.Conv2d)
+    featurizer = clf.net_.module_.featurizer
+    assert isinstance(featurizer[0], ImageStandardization)
+    assert isinstance(featurizer[1][0], nn.Conv2d)
     proba = clf.predict_proba(X[:10])
     assert proba.shape == (10, 10)
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
@@ -61,9 +63,9 @@ def test_5d_input_is_refused(digit_images):
 
 def test_convnet_through_module_params(digit_images):
     X, y, d = digit_images
-    clf = ERMClassifier(module=ConvNet, module__channels=(4, 6), **TINY_IMAGES)
+    clf = ERMClassifier(module=ConvNet, module__channels=(4, 6), module__width=5, **TINY_IMAGES)
     clf.fit(X, y, domains=d)
-    assert clf.transform(X[:3]).shape == (3, 6)
+    assert clf.transform(X[:3]).shape == (3, 5)
 
 
 class TinyCNN(nn.Module):
@@ -121,3 +123,27 @@ def test_augment_must_be_callable(digit_images):
     X, y, d = digit_images
     with pytest.raises(TypeError, match="augment must be None or a callable"):
         ERMClassifier(augment="flip", **TINY_IMAGES).fit(X, y, domains=d)
+
+
+def test_convnet_ignores_brightness_and_contrast():
+    # a grey background and a weaker contrast (USPS against MNIST) give the same features
+    torch.manual_seed(0)
+    net = ConvNet((1, 16, 16)).eval()
+    x = torch.rand(4, 1, 16, 16)
+    with torch.no_grad():
+        np.testing.assert_allclose(net(0.6 * x + 0.2), net(x), atol=1e-4)
+        plain = ConvNet((1, 16, 16), standardize=False).eval()
+        assert not torch.allclose(plain(0.6 * x + 0.2), plain(x), atol=1e-2)
+    assert net(x).shape == (4, 128) and net.n_features_out == 128
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(input_shape=(16, 16)), "input_shape"),
+    (dict(input_shape=(1, 8, 8), channels=()), "channels"),
+    (dict(input_shape=(1, 8, 8), width=0), "width"),
+])
+def test_convnet_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ConvNet(**kwargs)
+    with pytest.raises(TypeError, match="standardize"):
+        ConvNet((1, 8, 8), standardize="yes")

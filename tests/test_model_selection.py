@@ -18,10 +18,13 @@ from sklearn.preprocessing import StandardScaler
 
 from skda import DANNClassifier, ERMClassifier
 from skda.model_selection import (
+    CircularValidationScorer,
     DeepEmbeddedValidationScorer,
     ImportanceWeightedScorer,
     LeaveOneDomainOut,
+    MixValScorer,
     PredictionEntropyScorer,
+    SoftNeighborhoodDensityScorer,
     SourceAccuracyScorer,
     TrainingDomainValidation,
     evaluate_transductive,
@@ -290,15 +293,104 @@ def test_dev_control_variate_is_exact_for_a_constant_loss():
     assert ImportanceWeightedScorer(loss="zero_one")(always_wrong, X, y) == pytest.approx(0)
 
 
+def test_weighted_scorers_stay_in_range_and_warn_on_separable_domains():
+    # source and target 8 standard deviations apart: a few source rows carry all the
+    # weight, and DEV's control variate used to push the risk far outside [0, 1]
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.normal(0, 1, 200), rng.normal(8, 1, 200)][:, None]
+    y = np.r_[(X[:200, 0] > 0.5).astype(int), -np.ones(200, int)]
+    model = FixedModel(threshold=0.0)
+    for Scorer in (ImportanceWeightedScorer, DeepEmbeddedValidationScorer):
+        with pytest.warns(UserWarning, match="nearly separable"):
+            accuracy = Scorer(loss="zero_one")(model, X, y)
+        assert 0.0 <= accuracy <= 1.0, (Scorer, accuracy)
+        with pytest.warns(UserWarning, match="nearly separable"):
+            log_loss = -Scorer()(model, X, y)
+        losses = -np.log(model.predict_proba(X[:200])[np.arange(200), y[:200]])
+        assert losses.min() - 1e-12 <= log_loss <= losses.max() + 1e-12
+
+
+def test_snd_equals_hand_computed_value():
+    # two clusters of five one-hot predictions: each row's neighbour distribution puts
+    # ~1/4 on each of the four other rows of its cluster, so its entropy is ~log 4
+    class OneHot(FixedModel):
+        def predict_proba(self, X):
+            return np.eye(2)[(np.asarray(X)[:, 0] > 0).astype(int)]
+
+    X = np.r_[-np.ones(5), np.ones(5)][:, None]
+    y = -np.ones(10, int)
+    assert SoftNeighborhoodDensityScorer()(OneHot(), X, y) == pytest.approx(np.log(4), abs=1e-6)
+    with pytest.raises(ValueError, match="temperature"):
+        SoftNeighborhoodDensityScorer(temperature=0)(OneHot(), X, y)
+
+
+def test_mixval_prefers_the_boundary_between_the_target_clusters():
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.normal(-1, 0.02, 100), rng.normal(1, 0.02, 100)][:, None]
+    y = -np.ones(200, int)
+    middle, off_centre = FixedModel(threshold=0.0), FixedModel(threshold=0.6)
+    # a mixture 0.55 x_i + 0.45 x_j of the two clusters lies near +-0.1: on x_i's side
+    # of a central boundary, and on the wrong side of one close to a cluster
+    assert MixValScorer(pairs="inter")(middle, X, y) == pytest.approx(1.0)
+    assert MixValScorer(pairs="inter")(off_centre, X, y) < 0.6
+    assert MixValScorer()(middle, X, y) > MixValScorer()(off_centre, X, y)
+    # a model that puts the whole target in one class has no 'inter' pair: it counts as 0
+    collapsed = FixedModel(threshold=-100.0)
+    assert MixValScorer()(collapsed, X, y) == pytest.approx(0.5)
+    frame = pd.DataFrame(X, columns=["x"])
+    assert MixValScorer()(middle, frame, y) == MixValScorer()(middle, X, y)
+    with pytest.raises(ValueError, match="ratio"):
+        MixValScorer(ratio=0.4)(middle, X, y)
+    with pytest.raises(ValueError, match="pairs"):
+        MixValScorer(pairs="all")(middle, X, y)
+
+
+class LearnedThreshold(FixedModel):
+    """FixedModel whose fit puts the threshold halfway between the labeled class means."""
+
+    fits = []  # (y, domains) of every fit, to check what the reverse fit was given
+
+    def fit(self, X, y, domains=None):
+        y = np.asarray(y, dtype=object)
+        self.fits.append((y, np.asarray(domains)))
+        labeled = y != -1
+        x, labels = np.asarray(X)[labeled, 0], y[labeled].astype(int)
+        self.threshold = (x[labels == 0].mean() + x[labels == 1].mean()) / 2
+        return self
+
+
+def test_circular_validation_fits_the_reverse_problem_and_rewards_good_target_labels():
+    rng = np.random.RandomState(0)
+    y_source = rng.randint(2, size=200)
+    x_source = rng.normal(2.0 * y_source - 1, 0.3)
+    x_target = rng.normal(2.0 * rng.randint(2, size=200) - 1 + 0.5, 0.3)  # shifted by 0.5
+    X = np.r_[x_source, x_target][:, None]
+    y = np.r_[y_source, -np.ones(200, int)]
+    good, bad = LearnedThreshold(threshold=0.5), LearnedThreshold(threshold=1.6)
+    scorer = CircularValidationScorer()
+    LearnedThreshold.fits.clear()
+    assert scorer(good, X, y) > 0.95
+    assert good.threshold == 0.5  # the scored model is left alone; a clone is refitted
+    (fit_y, fit_domains), = LearnedThreshold.fits
+    assert np.all(fit_y[:200] == -1)  # source labels hidden
+    np.testing.assert_array_equal(fit_y[200:].astype(int), good.predict(X[200:]))
+    assert len(np.unique(fit_domains[:200])) == 1 and fit_domains[0] != fit_domains[-1]
+    assert scorer(bad, X, y) < scorer(good, X, y) - 0.1
+    constant = FixedModel(threshold=100.0)  # one class for the whole target
+    assert scorer(constant, X, y) == pytest.approx(0.5)
+
+
 def test_scorers_refuse_folds_without_target_or_source(covariate_shift):
     X, y, y_true, target = covariate_shift
     model = FixedModel()
     for scorer in (PredictionEntropyScorer(), ImportanceWeightedScorer(),
-                   DeepEmbeddedValidationScorer()):
+                   DeepEmbeddedValidationScorer(), SoftNeighborhoodDensityScorer(),
+                   MixValScorer(), CircularValidationScorer()):
         with pytest.raises(ValueError, match="no unlabeled rows"):
             scorer(model, X, y_true)
-    with pytest.raises(ValueError, match="needs labeled source rows"):
-        ImportanceWeightedScorer()(model, X[target], y[target])
+    for scorer in (ImportanceWeightedScorer(), CircularValidationScorer()):
+        with pytest.raises(ValueError, match="needs labeled source rows"):
+            scorer(model, X[target], y[target])
     with pytest.raises(ValueError, match="loss must be one of"):
         ImportanceWeightedScorer(loss="hinge")(model, X, y)
     with pytest.raises(TypeError, match="transform"):
@@ -310,7 +402,9 @@ def test_scorers_refuse_folds_without_target_or_source(covariate_shift):
 def test_scorers_drive_a_grid_search_on_unlabeled_target(moons_uda):
     X, y, d = moons_uda
     scoring = {"source": SourceAccuracyScorer(), "entropy": PredictionEntropyScorer(),
-               "iwcv": ImportanceWeightedScorer(), "dev": DeepEmbeddedValidationScorer()}
+               "iwcv": ImportanceWeightedScorer(), "dev": DeepEmbeddedValidationScorer(),
+               "snd": SoftNeighborhoodDensityScorer(), "mixval": MixValScorer(),
+               "circular": CircularValidationScorer()}
     search = GridSearchCV(ERMClassifier(**TINY), {"lr": [1e-3, 1e-2]}, scoring=scoring,
                           refit="dev", cv=TrainingDomainValidation(random_state=0))
     search.fit(X, y, groups=d, domains=d)

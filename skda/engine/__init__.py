@@ -6,13 +6,16 @@ optimisation, history and callbacks.
 """
 
 from .batching import BalancedBatches, DomainData
-from .callbacks import NonFiniteLossGuard, ReversalWarmup
+from .callbacks import LearningRateAnnealing, NonFiniteLossGuard, ReversalWarmup
 from .net import DomainNet
+from .optim import Adam
 
 __all__ = [
+    "Adam",
     "BalancedBatches",
     "DomainData",
     "DomainNet",
+    "LearningRateAnnealing",
     "NonFiniteLossGuard",
     "ReversalWarmup",
 ]

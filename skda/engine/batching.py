@@ -56,13 +56,24 @@ class BalancedBatches:
         codes = data.domains.cpu()
         n_domains = int(codes.max()) + 1
         self._members = [torch.nonzero(codes == k).flatten() for k in range(n_domains)]
-        batch_size = max(min(batch_size, len(data)), n_domains)
+        batch_size = self.effective_batch_size(batch_size, len(data), n_domains)
         base, extra = divmod(batch_size, n_domains)
         self.rows_per_domain = [base + (k < extra) for k in range(n_domains)]
         self.batch_size = batch_size
-        self.steps = math.ceil(len(data) / (batch_size * n_replicas))
+        self.steps = self.steps_per_epoch(len(data), n_domains, batch_size, n_replicas)
         self._generator = torch.Generator().manual_seed(int(seed))
         self._queues = [m[:0] for m in self._members]
+
+    @staticmethod
+    def effective_batch_size(batch_size, n_rows, n_domains):
+        """``batch_size`` clipped to ``[n_domains, n_rows]``: every batch holds every domain."""
+        return max(min(batch_size, n_rows), n_domains)
+
+    @classmethod
+    def steps_per_epoch(cls, n_rows, n_domains, batch_size, n_replicas=1):
+        """Optimizer steps of one epoch over ``n_rows`` rows: ``ceil(n_rows / batch)``."""
+        batch = cls.effective_batch_size(batch_size, n_rows, n_domains)
+        return math.ceil(n_rows / (batch * n_replicas))
 
     def __len__(self):
         return self.steps

@@ -14,11 +14,14 @@ from sklearn.utils.validation import check_array, check_is_fitted, check_X_y, va
 from torch import nn
 
 from .._validation import check_hidden_sizes, encode_domains, encode_labels, resolve_device
-from ..engine import DomainData, DomainNet, NonFiniteLossGuard
+from ..engine import BalancedBatches, DomainData, DomainNet, NonFiniteLossGuard
 from ..modules import MLP, ConvNet
 
 #: prefixes of the extra keyword parameters an estimator accepts
 PARAM_PREFIXES = ("module__", "optimizer__")
+
+#: optimizer steps of the default training length, ``max_epochs="auto"``
+AUTO_STEPS = 2000
 
 #: ``_validate_X`` without y (None is a y, and gets sklearn's "requires y" error)
 _NO_Y = "no_validation"
@@ -46,17 +49,26 @@ module : None, torch.nn.Module subclass or instance, default=None
         the same shape, e.g. random shifts of images. Applied to every
         training batch; never at prediction. ``None`` (default): no
         augmentation.
-    max_epochs : int, default=20
-        Number of epochs; an epoch is ``ceil(n_rows / batch_size)`` steps.
+    max_epochs : int or "auto", default="auto"
+        Training length. An int: that many epochs, an epoch being
+        ``ceil(n_rows / batch_size)`` optimizer steps over the rows the
+        method trains on (unlabeled rows count for the methods that use
+        them). ``"auto"``: as many epochs as make about
+        :data:`~skda.methods.base.AUTO_STEPS` (2000) steps, whatever the
+        data size, so that a small table is not under-trained, a large one
+        not over-trained, and every method gets the same number of updates
+        (DomainBed also counts its budget in steps).
     batch_size : int, default=128
         Rows per step, split evenly across the training domains (every
         batch holds rows of every domain). Also the chunk size of
         ``predict`` and ``transform``.
-    lr : float, default=1e-3
-        Learning rate.
-    optimizer : torch optimizer class, default=torch.optim.Adam
+    lr : float, default={lr}
+        Learning rate (the initial one, where a schedule anneals it).
+    optimizer : torch optimizer class, default=skda.engine.Adam
         Extra arguments go in ``optimizer__*`` parameters, e.g.
-        ``optimizer__weight_decay=1e-4``.
+        ``optimizer__weight_decay=1e-4``. The default is torch's Adam with
+        ``betas=(0.5, 0.999)`` (:class:`skda.engine.Adam`: adversarial
+        training settles better with less momentum), for every method.
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
         Added to the estimator's own callbacks (epoch timer, loss logging,
         divergence check, method schedules). Deep-copied at each fit.
@@ -82,7 +94,9 @@ SHARED_ATTRIBUTES_DOC = """\
 classes_ : ndarray of shape (n_classes,)
         Class labels (the unlabeled marker ``-1`` is never a class).
     domains_ : ndarray of shape (n_domains,)
-        Labels of the domains the model was trained on.
+        Labels of the domains the model was trained on, in the order of
+        their first row in ``domains`` (so that renaming the domains leaves
+        a seeded fit unchanged).
     n_features_in_ : int
         Number of features seen during fit (for images, values per image).
     input_shape_ : tuple of int
@@ -96,9 +110,15 @@ classes_ : ndarray of shape (n_classes,)
 
 
 def fill_doc(cls):
-    """Insert the parameter and attribute text every estimator shares into ``cls.__doc__``."""
+    """Insert the parameter and attribute text every estimator shares into ``cls.__doc__``.
+
+    The shared text gets the defaults that differ between methods from
+    ``cls.__init__``'s signature.
+    """
+    defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()}
+    shared = SHARED_PARAMETERS_DOC.format(lr=f"{defaults['lr']:g}")
     cls.__doc__ = cls.__doc__.format(
-        shared_parameters=SHARED_PARAMETERS_DOC, shared_attributes=SHARED_ATTRIBUTES_DOC)
+        shared_parameters=shared, shared_attributes=SHARED_ATTRIBUTES_DOC)
     return cls
 
 
@@ -250,7 +270,11 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                 f"parameters must start with one of {list(PARAM_PREFIXES)}."
             )
         check_hidden_sizes(self.hidden_layer_sizes, "hidden_layer_sizes")
-        check_scalar(self.max_epochs, "max_epochs", numbers.Integral, min_val=1)
+        if not (isinstance(self.max_epochs, str) and self.max_epochs == "auto"):
+            if isinstance(self.max_epochs, str):
+                raise ValueError(f"max_epochs must be 'auto' or an int >= 1, got "
+                                 f"{self.max_epochs!r}.")
+            check_scalar(self.max_epochs, "max_epochs", numbers.Integral, min_val=1)
         check_scalar(self.batch_size, "batch_size", numbers.Integral, min_val=1)
         check_scalar(self.lr, "lr", numbers.Real, min_val=0, include_boundaries="neither")
         check_scalar(self.verbose, "verbose", numbers.Integral, min_val=0)
@@ -345,7 +369,8 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             torch.manual_seed(int(init_seed))
             featurizer, width = self._build_featurizer(X.shape[1:])
             algorithm = self._build_algorithm(featurizer, width, len(classes), len(domain_names))
-            net = self._make_net(algorithm, device, int(batch_seed))
+            epochs = self._epochs(len(X), len(domain_names))
+            net = self._make_net(algorithm, device, int(batch_seed), epochs)
             data = DomainData(
                 torch.tensor(X, device=device),
                 torch.tensor(y_codes, device=device),
@@ -357,7 +382,14 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.net_ = net
         return self
 
-    def _make_net(self, algorithm, device, seed):
+    def _epochs(self, n_rows, n_domains):
+        """``max_epochs``, with ``"auto"`` turned into the epochs of about ``AUTO_STEPS`` steps."""
+        if self.max_epochs != "auto":
+            return self.max_epochs
+        steps = BalancedBatches.steps_per_epoch(n_rows, n_domains, self.batch_size)
+        return max(1, round(AUTO_STEPS / steps))
+
+    def _make_net(self, algorithm, device, seed, epochs):
         hint = "Try a lower " + " or ".join(
             f"`{name}` (now {getattr(self, name)!r})" for name in self._divergence_params) + "."
         callbacks = [
@@ -378,7 +410,7 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             seed=seed,
             optimizer=self.optimizer,
             lr=self.lr,
-            max_epochs=self.max_epochs,
+            max_epochs=epochs,
             batch_size=self.batch_size,
             callbacks=callbacks,
             verbose=self.verbose,

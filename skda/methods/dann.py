@@ -1,10 +1,9 @@
 """Domain-adversarial neural networks (Ganin et al., JMLR 2016)."""
 
-import torch
 import torch.nn.functional as F
 
 from .._validation import check_hidden_sizes, check_real
-from ..engine import ReversalWarmup
+from ..engine import Adam, LearningRateAnnealing, ReversalWarmup
 from ..modules import MLP, grad_reverse
 from .base import DomainAlgorithm, DomainClassifier, fill_doc
 
@@ -61,6 +60,10 @@ class DANNClassifier(DomainClassifier):
         Ramp the coefficient from 0 to ``lambda_`` with the paper's schedule
         ``2 / (1 + exp(-10 p)) - 1`` (``p``: fraction of training done).
         ``False`` keeps it at ``lambda_`` throughout.
+    lr_annealing : bool, default=True
+        Anneal the learning rate as ``lr / (1 + 10 p) ** 0.75``, the paper's
+        schedule (:class:`~skda.engine.LearningRateAnnealing`): from ``lr``
+        down to a sixth of it. ``False`` keeps ``lr`` throughout.
     discriminator_hidden_layer_sizes : tuple of int, default=(100,)
         Hidden layer widths of the domain discriminator.
     {shared_parameters}
@@ -107,13 +110,14 @@ class DANNClassifier(DomainClassifier):
         hidden_layer_sizes=(100,),
         lambda_=1.0,
         lambda_warmup=True,
+        lr_annealing=True,
         discriminator_hidden_layer_sizes=(100,),
         module=None,
         augment=None,
-        max_epochs=20,
+        max_epochs="auto",
         batch_size=128,
-        lr=1e-3,
-        optimizer=torch.optim.Adam,
+        lr=1e-2,
+        optimizer=Adam,
         callbacks=None,
         device="auto",
         accelerator=None,
@@ -124,6 +128,7 @@ class DANNClassifier(DomainClassifier):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.lambda_ = lambda_
         self.lambda_warmup = lambda_warmup
+        self.lr_annealing = lr_annealing
         self.discriminator_hidden_layer_sizes = discriminator_hidden_layer_sizes
         super().__init__(
             module=module, augment=augment, max_epochs=max_epochs, batch_size=batch_size, lr=lr,
@@ -133,8 +138,9 @@ class DANNClassifier(DomainClassifier):
     def _check_params(self):
         super()._check_params()
         check_real(self.lambda_, "lambda_")
-        if not isinstance(self.lambda_warmup, bool):
-            raise TypeError(f"lambda_warmup must be a bool, got {self.lambda_warmup!r}.")
+        for name in ("lambda_warmup", "lr_annealing"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}.")
         check_hidden_sizes(
             self.discriminator_hidden_layer_sizes, "discriminator_hidden_layer_sizes")
 
@@ -147,7 +153,10 @@ class DANNClassifier(DomainClassifier):
         )
 
     def _method_callbacks(self):
+        callbacks = []
         if self.lambda_warmup:
-            return [("reversal_warmup", ReversalWarmup(float(self.lambda_)))]
-        return []
+            callbacks.append(("reversal_warmup", ReversalWarmup(float(self.lambda_))))
+        if self.lr_annealing:
+            callbacks.append(("lr_annealing", LearningRateAnnealing()))
+        return callbacks
 

@@ -1,7 +1,7 @@
 """Empirical risk minimisation: the baseline every method is measured against."""
 
-import torch
 
+from ..engine import Adam
 from .base import DomainAlgorithm, DomainClassifier, fill_doc
 
 
@@ -52,10 +52,10 @@ class ERMClassifier(DomainClassifier):
         hidden_layer_sizes=(100,),
         module=None,
         augment=None,
-        max_epochs=20,
+        max_epochs="auto",
         batch_size=128,
         lr=1e-3,
-        optimizer=torch.optim.Adam,
+        optimizer=Adam,
         callbacks=None,
         device="auto",
         accelerator=None,

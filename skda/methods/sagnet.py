@@ -3,11 +3,17 @@
 import copy
 import numbers
 
-import torch
 from torch import nn
 
 from .._validation import check_real
-from ..modules import GlobalAvgPool, randomize_content, randomize_style, uniform_cross_entropy
+from ..engine import Adam
+from ..modules import (
+    DenseHead,
+    GlobalAvgPool,
+    randomize_content,
+    randomize_style,
+    uniform_cross_entropy,
+)
 from .base import DomainAlgorithm, DomainClassifier, fill_doc, probe_output
 
 
@@ -117,9 +123,11 @@ class SagNetClassifier(DomainClassifier):
         randomization is applied to their output, and the remaining
         children are copied into each head (negative values count from the
         end). ``None``: before the last convolution block for a backbone
-        that ends in global average pooling (the default
-        :class:`~skda.modules.ConvNet`; like the official code, which cuts
-        a ResNet before its last stage), else after the whole backbone
+        whose last child turns a feature map into a vector, a
+        :class:`~skda.modules.GlobalAvgPool` or a
+        :class:`~skda.modules.DenseHead` (as the default
+        :class:`~skda.modules.ConvNet` does; like the official code, which
+        cuts a ResNet before its last stage), else after the whole backbone
         (DomainBed's choice; the only one for a backbone that is not an
         ``nn.Sequential``).
     alpha : float, default=1.0
@@ -183,10 +191,10 @@ class SagNetClassifier(DomainClassifier):
         alpha=1.0,
         module=None,
         augment=None,
-        max_epochs=20,
+        max_epochs="auto",
         batch_size=128,
         lr=1e-3,
-        optimizer=torch.optim.Adam,
+        optimizer=Adam,
         callbacks=None,
         device="auto",
         accelerator=None,
@@ -236,8 +244,10 @@ def _split_backbone(backbone, stage):
         return backbone, nn.Sequential()
     children = list(backbone)
     if stage is None:
-        ends_in_pool = len(children) >= 2 and isinstance(children[-1], GlobalAvgPool)
-        stage = len(children) - 2 if ends_in_pool else len(children)
+        # a backbone that ends by turning its last feature map into a vector
+        ends_in_map_head = len(children) >= 2 and isinstance(
+            children[-1], (GlobalAvgPool, DenseHead))
+        stage = len(children) - 2 if ends_in_map_head else len(children)
     elif not -len(children) <= stage <= len(children):
         raise ValueError(
             f"randomization_stage must be between {-len(children)} and {len(children)} "

@@ -5,25 +5,32 @@
 - :func:`evaluate_transductive`: unsupervised DA scored on each target
   domain in turn.
 - Scorers for ``GridSearchCV(scoring=...)`` when the target has no labels:
-  :class:`PredictionEntropyScorer`, :class:`ImportanceWeightedScorer`,
-  :class:`DeepEmbeddedValidationScorer`, and the baseline
-  :class:`SourceAccuracyScorer`.
+  :class:`PredictionEntropyScorer`, :class:`MixValScorer`,
+  :class:`SoftNeighborhoodDensityScorer`, :class:`CircularValidationScorer`,
+  :class:`ImportanceWeightedScorer`, :class:`DeepEmbeddedValidationScorer`,
+  and the baseline :class:`SourceAccuracyScorer`.
 """
 
 from ._scorers import (
+    CircularValidationScorer,
     DeepEmbeddedValidationScorer,
     ImportanceWeightedScorer,
+    MixValScorer,
     PredictionEntropyScorer,
+    SoftNeighborhoodDensityScorer,
     SourceAccuracyScorer,
 )
 from ._split import LeaveOneDomainOut, TrainingDomainValidation
 from ._transductive import evaluate_transductive
 
 __all__ = [
+    "CircularValidationScorer",
     "DeepEmbeddedValidationScorer",
     "ImportanceWeightedScorer",
     "LeaveOneDomainOut",
+    "MixValScorer",
     "PredictionEntropyScorer",
+    "SoftNeighborhoodDensityScorer",
     "SourceAccuracyScorer",
     "TrainingDomainValidation",
     "evaluate_transductive",

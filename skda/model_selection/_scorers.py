@@ -9,16 +9,19 @@ gives when the target's rows are in X with ``y = -1``. Higher is better.
 """
 
 import numbers
+import warnings
 
 import numpy as np
+from scipy.special import softmax
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils import _safe_indexing
+from sklearn.utils import _safe_indexing, check_random_state
 
-from .._validation import unlabeled_mask
+from .._validation import UNLABELED, check_real, unlabeled_mask
 
 LOSSES = ("zero_one", "log_loss")
 
@@ -100,8 +103,18 @@ def _density_ratio(features, target, discriminator, cv, random_state):
     splitter = StratifiedKFold(folds, shuffle=True, random_state=random_state)
     proba = cross_val_predict(clone(discriminator), features, target.astype(int),
                               cv=splitter, method="predict_proba")[:, 1]
+    separability = roc_auc_score(target, proba)
     proba = np.clip(proba[~target], 1e-6, 1 - 1e-6)
-    return proba / (1.0 - proba) * (n_source / n_target)
+    weights = proba / (1.0 - proba) * (n_source / n_target)
+    effective = weights.sum() ** 2 / np.sum(weights ** 2)
+    if separability > 0.99 or effective < max(5.0, 0.05 * n_source):
+        warnings.warn(
+            f"Source and target are nearly separable in this space (target-vs-source AUC "
+            f"{separability:.3f}; the importance weights' effective sample size is "
+            f"{effective:.1f} of {n_source} source rows), so the weighted risk is "
+            "unreliable. Prefer a scorer that needs no density ratio (PredictionEntropyScorer, "
+            "MixValScorer) here.", UserWarning, stacklevel=4)
+    return weights
 
 
 class PredictionEntropyScorer(_FoldScorer):
@@ -144,7 +157,10 @@ class ImportanceWeightedScorer(_FoldScorer):
     Assumes covariate shift: ``p(y | x)`` is the same in source and target
     and only ``p(x)`` differs, and every target input is likely under the
     source (else the weights explode). It cannot see label or concept
-    shift. With few validation rows the weights are noisy.
+    shift. With few validation rows the weights are noisy. When the
+    domains are nearly separable (high-dimensional inputs often are), the
+    weights rest on a handful of rows; a ``UserWarning`` then gives their
+    effective sample size.
 
     Parameters
     ----------
@@ -177,7 +193,10 @@ class ImportanceWeightedScorer(_FoldScorer):
         weights = _density_ratio(self._features(estimator, X), target, self.discriminator,
                                  self.cv, self.random_state)
         losses = _row_losses(estimator, _safe_indexing(X, ~target), y[~target], self.loss)
-        return _as_score(self._risk(losses, weights), self.loss)
+        # a weighted mean of the row losses lies between their extremes; DEV's control
+        # variate can leave that range when the weights are extreme, so it is clipped
+        risk = np.clip(self._risk(losses, weights), losses.min(), losses.max())
+        return _as_score(risk, self.loss)
 
     def _risk(self, losses, weights):
         return np.sum(weights * losses) / np.sum(weights)
@@ -197,7 +216,9 @@ class DeepEmbeddedValidationScorer(ImportanceWeightedScorer):
 
     Assumes covariate shift in feature space, and an estimator with a
     ``transform`` method (every skda estimator, and a Pipeline ending in
-    one).
+    one). The estimate is clipped to the range of the row losses (the
+    control variate can leave it when the weights are extreme), and a
+    warning says when the weights rest on few rows.
 
     Parameters
     ----------
@@ -228,6 +249,130 @@ class DeepEmbeddedValidationScorer(ImportanceWeightedScorer):
             return np.mean(weighted)
         eta = -np.cov(weighted, weights)[0, 1] / variance
         return np.mean(weighted) + eta * np.mean(weights) - eta
+
+
+class SoftNeighborhoodDensityScorer(_FoldScorer):
+    """Soft neighborhood density (SND) of the predictions on the target rows.
+
+    Each target row's predicted probability vector is L2-normalised; the
+    similarities to the other target rows, divided by ``temperature``, go
+    through a softmax over the neighbours, and the score is the mean
+    entropy of those neighbour distributions (Saito, Kim, Teterwak,
+    Sclaroff, Darrell and Saenko, ICCV 2021). It is high when target rows
+    form dense neighbourhoods of similar predictions: it favours models
+    that cluster the target, without collapsing it onto one class (that
+    makes every row a neighbour of every other, with a flat, high-entropy
+    distribution, which SND also rewards: watch for it). Needs no labeled
+    rows. Memory grows with the square of the target rows in the fold.
+
+    Parameters
+    ----------
+    temperature : float, default=0.05
+        Softmax temperature of the similarities (the paper's 0.05).
+    """
+
+    _needs_source = False
+
+    def __init__(self, temperature=0.05):
+        self.temperature = temperature
+
+    def _score(self, estimator, X, y, target):
+        check_real(self.temperature, "temperature", low_inclusive=False)
+        proba = estimator.predict_proba(_safe_indexing(X, target))
+        proba = proba / np.linalg.norm(proba, axis=1, keepdims=True)
+        similarity = proba @ proba.T / self.temperature
+        np.fill_diagonal(similarity, -np.inf)  # a row is not its own neighbour
+        neighbours = softmax(similarity, axis=1)
+        return -np.mean(np.sum(neighbours * np.log(np.clip(neighbours, 1e-15, 1.0)), axis=1))
+
+
+class MixValScorer(_FoldScorer):
+    """Mixed validation (MixVal): are mixtures of target rows predicted consistently?
+
+    Each target row is mixed with another, ``ratio * x_i + (1 - ratio) *
+    x_j`` in input space, and the mixture should keep ``x_i``'s predicted
+    class (Hu, Liang, Wang, Tang, Li, Hu and Tan, NeurIPS 2023). The score
+    is the accuracy of the model's prediction on the mixtures against that
+    pseudo-label, over pairs predicted as the same class (``"intra"``:
+    are classes compact?), as different classes (``"inter"``: do decision
+    boundaries fall between the target clusters?), or their mean
+    (``"both"``, default). Needs no labeled rows and no density ratio.
+    A model that predicts a single class for the whole target has no
+    "inter" pairs; those then count as 0, since a collapsed target is the
+    failure this scorer must not reward.
+
+    Assumes that the target classes are separated in input space (the
+    cluster assumption, as entropy does) and that mixing two inputs makes
+    sense (tabular features, images of the same size).
+
+    Parameters
+    ----------
+    ratio : float, default=0.55
+        Weight of the first row in each mixture, in ``(0.5, 1)``: the
+        paper's fixed 0.55.
+    pairs : {"both", "intra", "inter"}, default="both"
+        Which pairs are scored.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the pairing of the rows.
+    """
+
+    _needs_source = False
+
+    def __init__(self, ratio=0.55, pairs="both", random_state=0):
+        self.ratio = ratio
+        self.pairs = pairs
+        self.random_state = random_state
+
+    def _score(self, estimator, X, y, target):
+        check_real(self.ratio, "ratio", low=0.5, high=1.0, low_inclusive=False)
+        if self.pairs not in ("both", "intra", "inter"):
+            raise ValueError(f"pairs must be 'both', 'intra' or 'inter', got {self.pairs!r}.")
+        X_target = _safe_indexing(X, target)
+        values = np.asarray(X_target, dtype=np.float64)
+        pseudo = estimator.predict(X_target)
+        partner = check_random_state(self.random_state).permutation(len(values))
+        mixed = self.ratio * values + (1.0 - self.ratio) * values[partner]
+        if hasattr(X_target, "columns"):  # keep a DataFrame's feature names
+            mixed = X_target.__class__(mixed, columns=X_target.columns)
+        kept = estimator.predict(mixed) == pseudo
+        same = pseudo == pseudo[partner]
+        intra = kept[same].mean() if same.any() else 0.0
+        inter = kept[~same].mean() if (~same).any() else 0.0
+        return {"both": (intra + inter) / 2, "intra": intra, "inter": inter}[self.pairs]
+
+
+class CircularValidationScorer(_FoldScorer):
+    """Circular (reverse) validation: can the target's predicted labels teach the source back?
+
+    The fitted model labels the target rows of the validation fold; a
+    fresh clone of it is then trained the other way round, on those
+    pseudo-labeled target rows with the source rows unlabeled (as a
+    source domain and a target domain), and scored by its balanced
+    accuracy on the source rows' true labels (Bruzzone and Marconcini,
+    TPAMI 2010; Zhong et al., ECML 2010). A model whose target labels are
+    wrong in a way that cannot be adapted back scores low.
+
+    Each call fits a clone on the validation fold, so scoring costs about
+    one more fit per candidate, on the fold's rows; with a budget counted in
+    optimizer steps that fit is as long as the model's own. The reverse
+    fit treats all source rows as one domain.
+    """
+
+    def _score(self, estimator, X, y, target):
+        from ._transductive import domain_fit_params
+
+        source = ~target
+        pseudo = estimator.predict(_safe_indexing(X, target))
+        if len(np.unique(pseudo)) < 2:  # nothing to learn back: every source row gets one class
+            return balanced_accuracy_score(y[source], np.full(source.sum(), pseudo[0]))
+        reverse = np.empty(len(y), dtype=object)
+        reverse[source] = UNLABELED
+        reverse[target] = pseudo
+        if all(isinstance(v, numbers.Integral) for v in pseudo):
+            reverse = reverse.astype(np.int64)
+        domains = np.where(target, "pseudo-labeled target", "source")
+        model = clone(estimator).fit(X, reverse, **domain_fit_params(estimator, domains))
+        return balanced_accuracy_score(y[source], model.predict(_safe_indexing(X, source)))
 
 
 class SourceAccuracyScorer(_FoldScorer):
