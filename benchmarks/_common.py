@@ -20,10 +20,10 @@ def machine_stamp(device="cpu"):
             f"{skorch.__version__}, scikit-learn {sklearn.__version__}.")
 
 
-def mean_sd(values):
-    """``mean ± sd`` (population sd) of a list of accuracies, 3 decimals."""
+def mean_sd(values, digits=3):
+    """``mean ± sd`` (population sd) of a list of accuracies, ``digits`` decimals."""
     values = np.asarray(values, dtype=float)
-    return f"{values.mean():.3f} ± {values.std():.3f}"
+    return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
 
 
 def markdown_table(header, rows):
@@ -37,7 +37,7 @@ def epochs_argument(value):
     return value if value == "auto" else int(value)
 
 
-def accuracy_arguments(description, seeds, epochs, first_seed=0):
+def accuracy_arguments(description, seeds, epochs, first_seed=0, only=False):
     """The command line every accuracy benchmark takes."""
     import argparse
 
@@ -53,8 +53,14 @@ def accuracy_arguments(description, seeds, epochs, first_seed=0):
     parser.add_argument("--jobs", type=int, default=1,
                         help="fits run in parallel processes, each with --threads torch "
                              "threads (default 1)")
+    if only:
+        parser.add_argument("--only", default="",
+                            help="comma-separated parts of the problem names to run (default: all)")
     parser.add_argument("--out", default=RESULTS,
                         help="folder of the output files (default: results/)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite the report from the saved <out>/<name>.json, without "
+                             "running anything")
     return parser.parse_args()
 
 
@@ -155,24 +161,32 @@ def run_and_save(name, run, report, args, plot=None):
     import torch
 
     torch.set_num_threads(args.threads)
+    out = os.path.join(args.out, name)
     start = time.perf_counter()
-    if len(inspect.signature(run).parameters) == 1:
-        records = run(args)
+    if getattr(args, "report_only", False):
+        with open(out + ".json") as f:
+            saved = json.load(f)
+        records = saved["records"]
+        # older files lack the wall time: the fits' own times over the processes
+        seconds = saved.get("seconds") or sum(
+            r.get("seconds", 0) for r in records if isinstance(r, dict)) / args.jobs
     else:
-        records = run(args.seeds, args.epochs, args.device)
-    seconds = time.perf_counter() - start
+        if len(inspect.signature(run).parameters) == 1:
+            records = run(args)
+        else:
+            records = run(args.seeds, args.epochs, args.device)
+        seconds = time.perf_counter() - start
     if len(inspect.signature(report).parameters) == 3:
         text = report(records, args, seconds)
     else:
         text = report(records, args.seeds, args.epochs, args.device, seconds)
     print(text)
     os.makedirs(args.out, exist_ok=True)
-    out = os.path.join(args.out, name)
     with open(out + ".md", "w") as f:
         f.write(text)
     with open(out + ".json", "w") as f:
         json.dump({"seeds": args.seeds, "epochs": args.epochs, "device": args.device,
-                   "records": records}, f, indent=1)
+                   "seconds": seconds, "records": records}, f, indent=1)
     save_csv(records, out + ".csv")
     if plot is not None:
         plot(records, out + ".png")
