@@ -230,6 +230,7 @@ SWEEPS = {
     "S5": "learning-rate schedule on the chosen backbone, MNIST/USPS",
     "S6": "CCSA's distances, MNIST to USPS with 1 or 5 labeled USPS images per class",
     "S7": "network size and weight decay on the hospitals (ROC AUC per held-out hospital)",
+    "S8": "SagNet's cut, adversarial weight and style mixing on MNIST/USPS",
 }
 
 

@@ -2,7 +2,8 @@
 
 ``python benchmarks/defaults_sweep.py [--sweeps S1,S2,...] [--jobs 2 --threads 1]
 [--out results/]`` (set ``SKDA_DATA``). Writes ``<out>/defaults_sweep.csv``, one row per
-fit: sweep, problem, method, setting, steps, seed, score. ``defaults.py`` renders it.
+fit: sweep, problem, method, setting, steps, seed, score (the rows of the sweeps not run
+are kept). ``defaults.py`` renders it.
 
 Each sweep varies one group of settings over a few development problems
 (``defaults.py`` defines them), with seeds from 100; everything not varied
@@ -24,6 +25,7 @@ S6 15 min, S7 10 min.
 - S5: lr schedule on the chosen backbone, MNIST/USPS (1 seed).
 - S6: CCSA's distances on MNIST to USPS with 1 or 5 labeled USPS images a class.
 - S7: network size and weight decay on the hospitals (ROC AUC per held-out one).
+- S8: SagNet's cut, adversarial weight and style mixing on MNIST/USPS (1 seed).
 """
 
 import argparse
@@ -42,12 +44,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
-from skda import CCSAClassifier, DANNClassifier, ERMClassifier
+from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
 from skda.datasets import fetch_heart_disease, fetch_mnist_usps
 from skda.engine import LearningRateAnnealing
 from skda.modules import ConvNet, GlobalAvgPool, ImageStandardization
 
-ESTIMATORS = {"ERM": ERMClassifier, "DANN": DANNClassifier, "CCSA": CCSAClassifier}
+ESTIMATORS = {"ERM": ERMClassifier, "DANN": DANNClassifier, "CCSA": CCSAClassifier,
+              "SagNet": SagNetClassifier}
 
 
 class GlobalPoolConvNet(nn.Sequential):
@@ -207,6 +210,16 @@ def jobs(sweep):
             for alpha in (0.25, 0.05):
                 yield fewshot, (sweep, shots, "CCSA", f"CCSA, raw features, alpha={alpha:g}",
                                 dict(normalize_features=False, alpha=alpha), seed)
+    elif sweep == "S8":
+        variants = {"defaults (cut before the last conv block)": {},
+                    "cut before the dense head": dict(randomization_stage=-1),
+                    "cut after the whole backbone (DomainBed's)": dict(randomization_stage=4),
+                    "no adversarial loss": dict(adv_weight=0.0),
+                    "style mixing alpha=0.1": dict(alpha=0.1)}
+        for problem in ["MNIST→USPS", "USPS→MNIST"]:
+            yield uda, (sweep, problem, "ERM", "ERM", {}, 2000, 103)
+            for name, params in variants.items():
+                yield uda, (sweep, problem, "SagNet", name, params, 2000, 103)
     elif sweep == "S7":
         sites = ["cleveland", "hungarian", "switzerland", "va"]
         for held_out in sites:
@@ -232,13 +245,19 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default=RESULTS)
     args = parser.parse_args()
-    work = [(fn, *call) for sweep in args.sweeps.split(",") for fn, call in jobs(sweep)]
+    sweeps = args.sweeps.split(",")
+    work = [(fn, *call) for sweep in sweeps for fn, call in jobs(sweep)]
     rows = parallel_records(_call, work, args)
     os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "defaults_sweep.csv"), "w", newline="") as f:
+    path = os.path.join(args.out, "defaults_sweep.csv")
+    kept = []
+    if os.path.exists(path):  # the other sweeps' rows stay
+        with open(path, newline="") as f:
+            kept = [r for r in csv.DictReader(f) if r["sweep"] not in sweeps]
+    with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(kept + rows)
 
 
 if __name__ == "__main__":
