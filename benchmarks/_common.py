@@ -96,6 +96,24 @@ def parallel_records(fn, jobs, args):
     return collected
 
 
+def best_index(scores):
+    """Index of the best score; ties go to the first (smallest lambda_), as in GridSearchCV."""
+    scores = np.asarray(scores, dtype=float)
+    return int(np.nanargmax(scores)) if np.isfinite(scores).any() else None
+
+
+def gain_kept(records, picked):
+    """Share of the oracle's gain over lambda_=0 that the ``picked`` accuracies keep.
+
+    ``records[i]["oracle"]`` holds run i's target accuracy per lambda_ of the grid,
+    lambda_=0 first; gains and losses are summed over the runs.
+    """
+    base = np.array([r["oracle"][0] for r in records])
+    gain = np.sum([np.nanmax(r["oracle"]) for r in records] - base)
+    return float(np.nansum(np.asarray(picked, dtype=float) - base) / gain) if gain > 0 \
+        else np.nan
+
+
 def save_csv(records, path):
     """One CSV row per record; list values are written as JSON."""
     import csv

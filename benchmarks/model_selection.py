@@ -32,6 +32,8 @@ import numpy as np
 from _common import (
     accuracy_arguments,
     bar_chart,
+    best_index,
+    gain_kept,
     machine_stamp,
     markdown_table,
     mean_sd,
@@ -108,24 +110,14 @@ def run(args):
     return parallel_records(select, jobs, args)
 
 
-def _pick(scores):
-    """Index of the best score; ties go to the first (smallest lambda_), as in GridSearchCV."""
-    scores = np.asarray(scores, dtype=float)
-    return int(np.nanargmax(scores)) if np.isfinite(scores).any() else None
-
-
 def _picked(record, name):
-    k = _pick(record[name])
+    k = best_index(record[name])
     return np.nan if k is None else record["oracle"][k]
 
 
 def kept_share(records, name):
     """Share of the oracle's gain over lambda_=0 kept by the scorer's pick, over all runs."""
-    base = np.array([r["oracle"][0] for r in records])
-    best = np.array([np.nanmax(r["oracle"]) for r in records])
-    picked = np.array([_picked(r, name) for r in records])
-    gain = best - base
-    return np.nansum(picked - base) / np.sum(gain) if np.sum(gain) > 0 else np.nan
+    return gain_kept(records, [_picked(r, name) for r in records])
 
 
 def report(records, args, seconds):
@@ -158,10 +150,10 @@ def report(records, args, seconds):
         table = [[f"fixed lambda_={lam:g}", "", mean_sd(oracle[:, k])]
                  for k, lam in enumerate(LAMBDAS)]
         table.append(["oracle (best lambda_ per seed, uses target labels)",
-                      ", ".join(f"{LAMBDAS[_pick(r['oracle'])]:g}" for r in rows),
+                      ", ".join(f"{LAMBDAS[best_index(r['oracle'])]:g}" for r in rows),
                       mean_sd(np.nanmax(oracle, axis=1))])
         for name in SCORERS:
-            picks = [_pick(r[name]) for r in rows]
+            picks = [best_index(r[name]) for r in rows]
             table.append([f"picked by {name}",
                           ", ".join("-" if k is None else f"{LAMBDAS[k]:g}" for k in picks),
                           mean_sd([_picked(r, name) for r in rows])])

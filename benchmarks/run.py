@@ -57,6 +57,13 @@ PAGE = [
     ("grid_search_scaling", "Grid search on several workers"),
 ]
 
+#: saved results that predate the current defaults (issue 11) and were not rerun since
+FORMER_DEFAULTS = {"model_selection", "digits_lodo", "sagnet_spurious_colour", "dann_moons",
+                   "speed_images_cpu"}
+FORMER_NOTE = ("*Measured before the current defaults (with a fixed number of epochs, Adam "
+               "beta1 = 0.9 and the former ConvNet) and not rerun since: these figures are "
+               "not those of the estimators as they are now.*")
+
 
 def _command(name, quick, device, out):
     script, full, small = SUITE[name]
@@ -138,8 +145,10 @@ def docs_page(results=RESULTS, page_dir=DOCS):
             continue
         with open(md) as f:
             body = f.read().split("\n", 1)[1]  # the file's own title is replaced
-        parts += [_inline(title), "-" * len(_inline(title)), "",
-                  markdown_to_rst(body, level_chars="~^^")]
+        parts += [_inline(title), "-" * len(_inline(title)), ""]
+        if name in FORMER_DEFAULTS:
+            parts += [FORMER_NOTE, ""]
+        parts += [markdown_to_rst(body, level_chars="~^^")]
         png = os.path.join(results, name + ".png")
         if os.path.exists(png):
             relative = os.path.relpath(png, page_dir).replace(os.sep, "/")

@@ -6,18 +6,19 @@ the median over ``--repeats`` runs is kept.
 
 Data: ``--n`` random RGB images of ``--size`` x ``--size`` pixels, 10
 classes, two domains of equal size (the second brighter). Network: the
-default :class:`skda.modules.ConvNet` (32-64-64) for every program, batch
+default :class:`skda.modules.ConvNet` (conv 32-64, dense 128) for every program, batch
 128, Adam lr 1e-3. The hand-written loops do the same computation as the
 estimators, with the data already on the device, domain-balanced batches
 drawn per epoch and ``loss.item()`` per batch:
 
-* ERM: cross-entropy; DANN: plus a 64-100-2 discriminator behind gradient
+* ERM: cross-entropy; DANN: plus a 128-100-2 discriminator behind gradient
   reversal (coefficient 1), second domain unlabeled;
 * CCSA: ``0.75 * CE + 0.25 * (alignment + separation)`` over the batch's
   cross-domain pairs (both domains labeled);
 * SagNet: the three updates with three Adam optimizers, the backbone cut
-  before its last block, two backbone passes per step (the style and
-  adversarial updates share the second, as skda does; DomainBed makes three).
+  where skda cuts it by default (after the input standardization), two
+  backbone passes per step (the style and adversarial updates share the
+  second, as skda does; DomainBed makes three).
 """
 
 import argparse
@@ -62,23 +63,24 @@ def hand_loop(program, X, y, domains, cfg, device):
     torch.manual_seed(0)
     method = program.split()[1]
     backbone = ConvNet(X.shape[1:]).to(device)
-    head = nn.Linear(64, 10).to(device)
+    head = nn.Linear(backbone.n_features_out, 10).to(device)
     Xt, dt = torch.tensor(X, device=device), torch.tensor(domains, device=device)
     yt = torch.tensor(np.where(domains == 1, -1, y) if method == "DANN" else y, device=device)
     bs, n = cfg["batch_size"], len(Xt)
     steps = -(-n // bs)
     members = [torch.nonzero(dt == k).flatten() for k in (0, 1)]
     if method == "SagNet":
-        shared = nn.Sequential(*list(backbone)[:-2])
-        content = nn.Sequential(*list(backbone)[-2:])
-        style = nn.Sequential(copy.deepcopy(content), nn.Linear(64, 10)).to(device)
-        opt_f, opt_c, opt_s = (torch.optim.Adam(p, lr=1e-3) for p in (
-            shared.parameters(), [*content.parameters(), *head.parameters()],
-            style.parameters()))
+        shared = nn.Sequential(*list(backbone)[:1])
+        content = nn.Sequential(*list(backbone)[1:])
+        style = nn.Sequential(copy.deepcopy(content), nn.Linear(backbone.n_features_out, 10)
+                              ).to(device)
+        # the shared part is the parameter-free standardization: no optimizer, as in skda
+        opt_c, opt_s = (torch.optim.Adam(p, lr=1e-3) for p in (
+            [*content.parameters(), *head.parameters()], style.parameters()))
     else:
         params = [*backbone.parameters(), *head.parameters()]
         if method == "DANN":
-            disc = MLP(64, (100,), 2).to(device)
+            disc = MLP(backbone.n_features_out, (100,), 2).to(device)
             params += list(disc.parameters())
         opt = torch.optim.Adam(params, lr=1e-3)
     durations = []
@@ -92,21 +94,19 @@ def hand_loop(program, X, y, domains, cfg, device):
         for idx in batches:
             xb, yb, db = Xt[idx], yt[idx], dt[idx]
             if method == "SagNet":
-                for o in (opt_f, opt_c, opt_s):
+                for o in (opt_c, opt_s):
                     o.zero_grad(set_to_none=True)
                 loss = F.cross_entropy(head(content(randomize_style(shared(xb)))), yb)
                 loss.backward()
-                opt_f.step()
                 opt_c.step()
                 feats = shared(xb)
                 opt_s.zero_grad(set_to_none=True)
                 style_loss = F.cross_entropy(style(randomize_content(feats.detach())), yb)
                 style_loss.backward()
                 opt_s.step()
-                opt_f.zero_grad(set_to_none=True)
+                opt_s.zero_grad(set_to_none=True)
                 adv = uniform_cross_entropy(style(randomize_content(feats)))
-                (0.1 * adv).backward()
-                opt_f.step()
+                (0.1 * adv).backward()  # skda's step too: nothing shared to update
                 loss = loss.detach() + style_loss.detach() + 0.1 * adv.detach()
             else:
                 z = backbone(xb)
@@ -152,7 +152,7 @@ def report(results, cfg, device):
         f"# Speed on images: skda against hand-written torch loops ({device})",
         "",
         f"{cfg['n']} images 3 x {cfg['size']} x {cfg['size']}, 10 classes, 2 domains; "
-        f"default ConvNet (32-64-64), batch {cfg['batch_size']}, Adam lr 1e-3, "
+        f"default ConvNet (conv 32-64, dense 128), batch {cfg['batch_size']}, Adam lr 1e-3, "
         f"{cfg['epochs']} epochs; s / epoch: fastest of epochs 2..{cfg['epochs']} (median "
         f"in brackets), median over {cfg['repeats']} runs in fresh processes; torch threads "
         f"{cfg['threads']}. Protocol: `benchmarks/speed_images.py` docstring.",

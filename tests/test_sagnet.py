@@ -11,6 +11,7 @@ from torch import nn
 
 from skda import SagNetClassifier
 from skda.methods import SagNet
+from skda.methods.sagnet import _split_backbone
 from skda.modules import (
     MLP,
     ConvNet,
@@ -24,7 +25,7 @@ from skda.modules import (
 def test_three_optimizers_of_the_given_class(digit_images):
     X, y, d = digit_images
     clf = SagNetClassifier(optimizer=torch.optim.SGD, lr=0.05, optimizer__momentum=0.9,
-                           **TINY_IMAGES).fit(X, y, domains=d)
+                           randomization_stage=2, **TINY_IMAGES).fit(X, y, domains=d)
     net, module = clf.net_, clf.net_.module_
     parts = {"featurizer": [module.featurizer],
              "content": [module.content, module.classifier], "style": [module.style]}
@@ -36,22 +37,33 @@ def test_three_optimizers_of_the_given_class(digit_images):
         assert {id(p) for g in opt.param_groups for p in g["params"]} == expected
 
 
-def test_default_cut_of_the_convnet_is_before_its_last_block(digit_images):
+def test_default_cut_of_the_convnet_is_after_its_input_standardization(digit_images):
     X, y, d = digit_images
     module = SagNetClassifier(**TINY_IMAGES).fit(X, y, domains=d).net_.module_
-    assert len(module.featurizer) == 2  # the input standardization and block 1 are shared
-    assert isinstance(module.featurizer[0], ImageStandardization)
+    assert len(module.featurizer) == 1 and isinstance(module.featurizer[0], ImageStandardization)
     tail = module.content[0]
-    assert isinstance(tail[0][0], nn.Conv2d) and isinstance(tail[1], DenseHead)
-    # the style head has its own copy of the last block
+    assert len(tail) == 3 and isinstance(tail[0][0], nn.Conv2d) and isinstance(tail[2], DenseHead)
+    # the style head has its own copy of the blocks; the shared part has no weights to train
     assert module.style[0][0][0].weight is not tail[0][0].weight
+    assert set(module.optimizer_groups()) == {"content", "style"}
+
+
+def test_default_cut_of_a_pooled_backbone_is_before_its_last_block():
+    pooled = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Conv2d(4, 4, 3), nn.Conv2d(4, 8, 3),
+                           GlobalAvgPool())
+    shared, tail = _split_backbone(pooled, None)
+    assert len(shared) == 2 and len(tail) == 2 and isinstance(tail[1], GlobalAvgPool)
+    # without an input standardization the ConvNet is randomized at its output (DomainBed's)
+    plain = ConvNet((1, 16, 16), channels=(4,), width=8, standardize=False)
+    shared, tail = _split_backbone(plain, None)
+    assert len(tail) == 0 and len(shared) == len(plain)
 
 
 def test_randomization_stage_moves_the_cut(digit_images):
     X, y, d = digit_images
-    module = SagNetClassifier(randomization_stage=1, **TINY_IMAGES).fit(
+    module = SagNetClassifier(randomization_stage=2, **TINY_IMAGES).fit(
         X, y, domains=d).net_.module_
-    assert len(module.featurizer) == 1 and len(module.content[0]) == 3
+    assert len(module.featurizer) == 2 and len(module.content[0]) == 2
 
 
 def test_tabular_randomizes_the_whole_mlp_output(multi_domain):
@@ -159,11 +171,11 @@ def test_sagnet_predictions_depend_less_on_colour():
 
     Trained on the two colour-biased domains of make_colored_digits, the test
     images are recoloured at random: SagNet's predictions must change less
-    than ERM's. Measured with these settings (CPU, torch 2.13): the share of
-    unchanged predictions is 0.77 and 0.80 for ERM, 0.89 and 0.88 for SagNet.
-    (Disabling the style randomization of the content path alone left it at
-    0.92 and 0.88: on this backbone the style head and its adversarial loss
-    carry the effect.)
+    than ERM's. Measured with these settings (CPU, torch 2.13), the share of
+    unchanged predictions averaged over the two seeds: 0.78 for ERM, 0.96
+    for SagNet with its default cut (the colour statistics of the
+    standardized images are mixed), 0.88 cut after the first conv block,
+    0.79 and 0.81 cut before or after the dense head.
     """
     from skda import ERMClassifier
     from skda.datasets import make_colored_digits

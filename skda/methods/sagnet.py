@@ -8,8 +8,8 @@ from torch import nn
 from .._validation import check_real
 from ..engine import Adam
 from ..modules import (
-    DenseHead,
     GlobalAvgPool,
+    ImageStandardization,
     randomize_content,
     randomize_style,
     uniform_cross_entropy,
@@ -122,14 +122,20 @@ class SagNetClassifier(DomainClassifier):
         first ``randomization_stage`` children are the shared extractor,
         randomization is applied to their output, and the remaining
         children are copied into each head (negative values count from the
-        end). ``None``: before the last convolution block for a backbone
-        whose last child turns a feature map into a vector, a
-        :class:`~skda.modules.GlobalAvgPool` or a
-        :class:`~skda.modules.DenseHead` (as the default
-        :class:`~skda.modules.ConvNet` does; like the official code, which
-        cuts a ResNet before its last stage), else after the whole backbone
+        end). ``None``: right after a leading
+        :class:`~skda.modules.ImageStandardization` (the default
+        :class:`~skda.modules.ConvNet`'s first child), so that the style
+        mixed is the images' per-channel statistics, their colour balance;
+        else before the last block of a backbone that ends in
+        :class:`~skda.modules.GlobalAvgPool` (as the official code cuts a
+        ResNet before its last stage); else after the whole backbone
         (DomainBed's choice; the only one for a backbone that is not an
-        ``nn.Sequential``).
+        ``nn.Sequential``). With the default cut the shared part has no
+        weights, so the adversarial step has nothing to update and grey
+        images have no style to mix: on them SagNet trains as ERM does.
+        Cutting the ConvNet deeper, after its first block
+        (``randomization_stage=2``), cost 7-26 points against ERM on
+        MNIST/USPS (sweep S8 in ``benchmarks/results/defaults.md``).
     alpha : float, default=1.0
         Style mixing: each row's style becomes ``w * own + (1 - w) *
         other's`` with ``w ~ Beta(alpha, alpha)``. 1 (uniform) is the
@@ -244,12 +250,18 @@ def _split_backbone(backbone, stage):
         return backbone, nn.Sequential()
     children = list(backbone)
     if stage is None:
-        # a backbone that ends by turning its last feature map into a vector
-        ends_in_map_head = len(children) >= 2 and isinstance(
-            children[-1], (GlobalAvgPool, DenseHead))
-        stage = len(children) - 2 if ends_in_map_head else len(children)
+        stage = _default_stage(children)
     elif not -len(children) <= stage <= len(children):
         raise ValueError(
             f"randomization_stage must be between {-len(children)} and {len(children)} "
             f"for this backbone of {len(children)} children, got {stage}.")
     return nn.Sequential(*children[:stage]), nn.Sequential(*children[stage:])
+
+
+def _default_stage(children):
+    """Where ``randomization_stage=None`` cuts an ``nn.Sequential`` backbone."""
+    if children and isinstance(children[0], ImageStandardization):
+        return 1  # what differs between standardized images' channels is their colour
+    if len(children) >= 2 and isinstance(children[-1], GlobalAvgPool):
+        return len(children) - 2  # a map right before pooling would leave only its style
+    return len(children)
