@@ -1,4 +1,4 @@
-"""What the accuracy benchmarks share: the machine stamp and mean ± sd tables."""
+"""What the benchmarks share: the machine stamp, the command line and mean ± sd tables."""
 
 import os
 import platform
@@ -18,6 +18,16 @@ def machine_stamp(device="cpu"):
     return (f"Machine: {os.cpu_count()} CPU cores{gpu}, device {device}; python "
             f"{platform.python_version()}, torch {torch.__version__}, skorch "
             f"{skorch.__version__}, scikit-learn {sklearn.__version__}.")
+
+
+def run_stamp(args, seconds):
+    """:func:`machine_stamp` with the processes, threads and wall time of a run.
+
+    ``args`` are the parsed :func:`accuracy_arguments` (``device``, ``jobs``,
+    ``threads``); ``seconds`` is the run's wall time.
+    """
+    return (machine_stamp(args.device) + f" {args.jobs} process(es) of {args.threads} torch "
+            f"thread(s). Total {seconds / 60:.1f} min.")
 
 
 def mean_sd(values, digits=3):
@@ -100,6 +110,30 @@ def best_index(scores):
     """Index of the best score; ties go to the first (smallest lambda_), as in GridSearchCV."""
     scores = np.asarray(scores, dtype=float)
     return int(np.nanargmax(scores)) if np.isfinite(scores).any() else None
+
+
+def lambda_scores(model, X, y, domains, lambdas, scorers, seed):
+    """Each label-free scorer's validation score of ``model`` per ``lambda_`` of ``lambdas``.
+
+    ``GridSearchCV(refit=False)`` on one split of
+    :class:`skda.model_selection.TrainingDomainValidation` (``random_state=seed``),
+    ``scorers`` as its ``scoring``; a fit that fails scores NaN, and the scorers'
+    warnings on separable domains (IWCV, DEV) are silenced (the reports say so).
+    Returns ``{scorer name: [mean validation score per lambda_]}``.
+    """
+    import warnings
+
+    from sklearn.model_selection import GridSearchCV
+
+    from skda.model_selection import TrainingDomainValidation
+
+    search = GridSearchCV(model, {"lambda_": lambdas}, scoring=scorers, refit=False,
+                          cv=TrainingDomainValidation(random_state=seed), error_score=np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        search.fit(X, y, groups=domains, domains=domains)
+    return {name: [float(v) for v in search.cv_results_[f"mean_test_{name}"]]
+            for name in scorers}
 
 
 def gain_kept(records, picked):

@@ -43,14 +43,14 @@ from _common import (
     bar_chart,
     best_index,
     gain_kept,
-    machine_stamp,
+    lambda_scores,
     markdown_table,
     mean_sd,
     parallel_records,
     run_and_save,
+    run_stamp,
 )
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV
 from sklearn.preprocessing import StandardScaler
 
 from skda import DANNClassifier, ERMClassifier
@@ -62,7 +62,6 @@ from skda.model_selection import (
     PredictionEntropyScorer,
     SoftNeighborhoodDensityScorer,
     SourceAccuracyScorer,
-    TrainingDomainValidation,
 )
 
 DOMAINS = {"B": "books", "D": "dvd", "E": "electronics", "K": "kitchen"}
@@ -101,8 +100,6 @@ def coral(source, target):
 
 
 def fit_and_score(pair, seed, epochs, device):
-    import warnings
-
     start = time.perf_counter()
     X, y, domains, target = data(pair)
     y_train = np.where(target, -1, y)
@@ -117,13 +114,7 @@ def fit_and_score(pair, seed, epochs, device):
     record["oracle"] = [
         float(dann.set_params(lambda_=lam).fit(X, y_train, domains=domains).score(
             X[target], y[target])) for lam in LAMBDAS]
-    search = GridSearchCV(dann, {"lambda_": LAMBDAS}, scoring=SCORERS, refit=False,
-                          cv=TrainingDomainValidation(random_state=seed))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # separable domains: said in the report
-        search.fit(X, y_train, groups=domains, domains=domains)
-    for name in SCORERS:
-        record[name] = [float(v) for v in search.cv_results_[f"mean_test_{name}"]]
+    record.update(lambda_scores(dann, X, y_train, domains, LAMBDAS, SCORERS, seed))
     record["seconds"] = time.perf_counter() - start
     return record
 
@@ -191,8 +182,7 @@ def report(records, args, seconds):
         f"± sd over seeds. lambda_ grid {LAMBDAS}. Pairs marked * were in the development "
         "suite that chose the defaults.",
         "",
-        machine_stamp(args.device) + f" {args.jobs} process(es) of {args.threads} torch "
-        f"thread(s). Total {seconds / 60:.1f} min.",
+        run_stamp(args, seconds),
         "",
         markdown_table(header, table),
         "",

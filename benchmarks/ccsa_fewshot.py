@@ -28,11 +28,11 @@ from _common import (
     accuracy_arguments,
     bar_chart,
     grouped,
-    machine_stamp,
     markdown_table,
     mean_sd,
     parallel_records,
     run_and_save,
+    run_stamp,
 )
 
 from skda import CCSAClassifier, ERMClassifier
@@ -87,8 +87,7 @@ def report(records, args, seconds):
         f"for the protocol. Accuracy (%) on the unlabeled USPS images, mean ± sd over seeds "
         f"{seeds}; both estimators with their defaults.",
         "",
-        machine_stamp(args.device) + f" {args.jobs} process(es) of {args.threads} torch "
-        f"thread(s). Total {seconds / 60:.1f} min.",
+        run_stamp(args, seconds),
         "",
         markdown_table(["labeled USPS per class", "ERM", "CCSA",
                         "CCSA, published (Motiian et al. 2017)"], rows),

@@ -32,11 +32,11 @@ from _common import (
     accuracy_arguments,
     bar_chart,
     grouped,
-    machine_stamp,
     markdown_table,
     mean_sd,
     parallel_records,
     run_and_save,
+    run_stamp,
 )
 from sklearn.base import clone
 from sklearn.impute import SimpleImputer
@@ -125,8 +125,7 @@ def report(records, args, seconds):
         "held-out hospital (logistic regression is deterministic: one seed); 'mean' "
         "averages the four hospitals per seed. No published figure uses this protocol.",
         "",
-        machine_stamp(args.device) + f" {args.jobs} process(es) of {args.threads} torch "
-        f"thread(s). Total {seconds / 60:.1f} min.",
+        run_stamp(args, seconds),
     ]
     for metric in METRICS:
         rows = []

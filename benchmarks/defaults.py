@@ -38,11 +38,11 @@ from _common import (
     RESULTS,
     accuracy_arguments,
     bar_chart,
-    machine_stamp,
     markdown_table,
     mean_sd,
     parallel_records,
     run_and_save,
+    run_stamp,
 )
 from sklearn.impute import SimpleImputer
 from sklearn.metrics import roc_auc_score
@@ -307,8 +307,7 @@ def report(records, args, seconds):
         f"Mean ± sd over seeds {seeds}: target accuracy (UDA), mean held-out accuracy or AUC "
         "over the held-out domains (LODO).",
         "",
-        machine_stamp(args.device) + f" {args.jobs} process(es) of {args.threads} torch "
-        f"thread(s). Total {seconds / 60:.1f} min.",
+        run_stamp(args, seconds),
         "",
         markdown_table(["problem", *methods], rows),
         "",

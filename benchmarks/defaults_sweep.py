@@ -243,7 +243,8 @@ def main():
     parser.add_argument("--sweeps", default="S1,S2,S3,S4,S5,S6,S7")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", default=RESULTS)
+    parser.add_argument("--out", default=RESULTS,
+                        help="folder of the output file (default: results/)")
     args = parser.parse_args()
     sweeps = args.sweeps.split(",")
     work = [(fn, *call) for sweep in sweeps for fn, call in jobs(sweep)]

@@ -1,6 +1,6 @@
 """Wall time of a 24-fit GridSearchCV: one process, joblib processes, a Dask LocalCluster.
 
-``python benchmarks/grid_search_scaling.py``
+``python benchmarks/grid_search_scaling.py [--out results/]``
 
 DANN on four rotation domains of ``make_shifted_digits`` (0, 15, 30, 45
 degrees; 1,198 images), ``lambda_`` in 6 values x 4 leave-one-domain-out
@@ -16,22 +16,21 @@ folds = 24 fits (plus the refit), default ConvNet, 10 epochs each. Runs:
 
 Every run's ``cv_results_`` (timings aside) is compared with the 1-thread
 serial run, whose floating-point arithmetic the workers share. Output:
-``results/grid_search_scaling.md``.
+``<out>/grid_search_scaling.md`` (``--out``, default ``results/``).
 """
 
+import argparse
 import os
 import time
 
 import numpy as np
 import torch
-from _common import machine_stamp, markdown_table
+from _common import RESULTS, machine_stamp, markdown_table
 from joblib import parallel_backend
 from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut
 
 from skda import DANNClassifier
 from skda.datasets import make_shifted_digits
-
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def search(n_jobs=None):
@@ -47,6 +46,10 @@ def same_results(a, b):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=RESULTS,
+                        help="folder of the output file (default: results/)")
+    args = parser.parse_args()
     import dask
     from distributed import Client, LocalCluster
 
@@ -98,7 +101,8 @@ def main():
         f"Dask worker: {threads}. Best parameters over the runs: {best}.",
     ]) + "\n"
     print(text)
-    with open(os.path.join(HERE, "results", "grid_search_scaling.md"), "w") as f:
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "grid_search_scaling.md"), "w") as f:
         f.write(text)
 
 

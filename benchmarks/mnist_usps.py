@@ -32,11 +32,11 @@ from _common import (
     accuracy_arguments,
     bar_chart,
     grouped,
-    machine_stamp,
     markdown_table,
     mean_sd,
     parallel_records,
     run_and_save,
+    run_stamp,
 )
 from sklearn.neighbors import KNeighborsClassifier
 
@@ -106,8 +106,7 @@ def report(records, args, seconds):
         f"for the protocol and the source of the published rows. Target accuracy (%), mean ± "
         f"sd over seeds {seeds}; every estimator with its defaults.",
         "",
-        machine_stamp(args.device) + f" {args.jobs} process(es) of {args.threads} torch "
-        f"thread(s). Total {seconds / 60:.1f} min.",
+        run_stamp(args, seconds),
         "",
         markdown_table(["method", *TASKS], rows),
         "",

@@ -26,7 +26,6 @@ Output: ``results/model_selection.{md,json,csv,png}``.
 """
 
 import time
-import warnings
 
 import numpy as np
 from _common import (
@@ -34,13 +33,13 @@ from _common import (
     bar_chart,
     best_index,
     gain_kept,
-    machine_stamp,
+    lambda_scores,
     markdown_table,
     mean_sd,
     parallel_records,
     run_and_save,
+    run_stamp,
 )
-from sklearn.model_selection import GridSearchCV
 
 from skda import DANNClassifier
 from skda.datasets import make_rotated_moons, make_shifted_digits
@@ -52,7 +51,6 @@ from skda.model_selection import (
     PredictionEntropyScorer,
     SoftNeighborhoodDensityScorer,
     SourceAccuracyScorer,
-    TrainingDomainValidation,
 )
 
 LAMBDAS = [0.0, 0.1, 0.3, 1.0, 3.0]
@@ -92,15 +90,10 @@ def select(task, seed, epochs, device):
             oracle.append(float(fitted.score(X[target], y[target])))
         except ValueError:  # diverged: NonFiniteLossGuard
             oracle.append(float("nan"))
-    search = GridSearchCV(model, {"lambda_": LAMBDAS}, scoring=SCORERS, refit=False,
-                          cv=TrainingDomainValidation(random_state=seed), error_score=np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # IWCV/DEV on separable domains
-        search.fit(X, y_train, groups=domains, domains=domains)
+    scores = lambda_scores(model, X, y_train, domains, LAMBDAS, SCORERS, seed)
     record = dict(task=task, seed=seed, lambdas=LAMBDAS, oracle=oracle,
                   seconds=time.perf_counter() - start)
-    for name in SCORERS:
-        record[name] = [float(s) for s in search.cv_results_[f"mean_test_{name}"]]
+    record.update(scores)
     return record
 
 
@@ -130,8 +123,7 @@ def report(records, args, seconds):
         "mean ± sd over seeds. 'picks' lists the lambda_ chosen per seed; a tie goes to the "
         "smallest lambda_, as in GridSearchCV's ranking.",
         "",
-        machine_stamp(args.device) + f" {args.jobs} process(es) of {args.threads} torch "
-        f"thread(s). Total {seconds / 60:.1f} min.",
+        run_stamp(args, seconds),
         "",
         "## Share of the oracle's gain over lambda_=0 that each scorer keeps",
         "",

@@ -85,8 +85,8 @@ from torch import nn
 
 from skda import DANNClassifier
 from skda.datasets import fetch_amazon_reviews, fetch_mnist_usps
-from skda.engine.callbacks import ganin_schedule
-from skda.modules import MLP, ConvNet, grad_reverse
+from skda.methods.dann import ganin_schedule, grad_reverse
+from skda.modules import MLP, ConvNet
 
 #: skda's own defaults: what every task uses unless it says otherwise
 SKDA = DANNClassifier().get_params()

@@ -1,6 +1,7 @@
 """Seconds per epoch and peak memory: skda's ERM and DANN against hand-written torch loops.
 
-Not a test: run ``python benchmarks/speed.py`` (add ``--device cuda`` on a GPU).
+Not a test: run ``python benchmarks/speed.py`` (add ``--device cuda`` on a GPU);
+writes ``<out>/speed_<device>.md`` and ``.json`` (``--out``, default ``results/``).
 Each measurement runs in a fresh subprocess, so peak memory is its own; the
 four programs are run in turn, ``--repeats`` times, and the median is kept.
 
@@ -14,7 +15,6 @@ each domain, as skda's balanced batches do.
 import argparse
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -22,6 +22,7 @@ import sys
 import time
 
 import numpy as np
+from _common import RESULTS, machine_stamp
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROGRAMS = ["hand ERM", "skda ERM", "hand DANN", "skda DANN"]
@@ -58,7 +59,7 @@ def hand_loop(program, X, y, domains, cfg, device):
     import torch.nn.functional as F
     from torch import nn
 
-    from skda.modules import grad_reverse
+    from skda.methods.dann import grad_reverse
 
     torch.manual_seed(0)
     hidden, bs = cfg["hidden"], cfg["batch_size"]
@@ -164,9 +165,6 @@ def measure(cfg, device, repeats, programs=PROGRAMS, script=__file__):
 
 
 def report(results, cfg, device):
-    import skorch
-    import torch
-
     hand_erm, hand_dann = results["hand ERM"], results["hand DANN"]
     lines = [
         f"# Speed: skda against hand-written torch loops ({device})",
@@ -178,10 +176,7 @@ def report(results, cfg, device):
         f"(median in brackets), median over {cfg['repeats']} runs in fresh processes; "
         f"torch threads {cfg['threads']}.",
         "",
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-        f"python {platform.python_version()}, torch {torch.__version__}, "
-        f"skorch {skorch.__version__}"
-        + (f", GPU {torch.cuda.get_device_name()}" if device.startswith("cuda") else "") + ".",
+        machine_stamp(device),
         "",
         "| program | s / epoch | vs hand-written | peak RSS increase (MiB) |"
         + (" peak CUDA (MiB) |" if device.startswith("cuda") else ""),
@@ -207,19 +202,37 @@ def report(results, cfg, device):
     return "\n".join(lines) + "\n"
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def speed_arguments(description, n, epochs):
+    """The command line both speed benchmarks take; each adds its data's own options."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--n", type=int, default=20000)
-    parser.add_argument("--p", type=int, default=256)
-    parser.add_argument("--hidden", type=int, default=100)
+    parser.add_argument("--n", type=int, default=n)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--epochs", type=int, default=epochs)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count()))
-    parser.add_argument("--out", default=None, help="Markdown file to write")
+    parser.add_argument("--out", default=RESULTS,
+                        help="folder of the output files (default: results/)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
+    return parser
+
+
+def save(name, text, cfg, results, args):
+    """Print the report; write it to ``<out>/<name>_<device>.md``, the numbers to ``.json``."""
+    print(text)
+    os.makedirs(args.out, exist_ok=True)
+    out = os.path.join(args.out, f"{name}_{args.device.split(':')[0]}")
+    with open(out + ".md", "w") as f:
+        f.write(text)
+    with open(out + ".json", "w") as f:
+        json.dump({"config": cfg, "device": args.device, "results": results}, f, indent=2)
+
+
+def main():
+    parser = speed_arguments(__doc__.splitlines()[0], n=20000, epochs=6)
+    parser.add_argument("--p", type=int, default=256)
+    parser.add_argument("--hidden", type=int, default=100)
     args = parser.parse_args()
     if args.worker:
         worker(args.worker, json.loads(args.config), args.device)
@@ -227,13 +240,7 @@ def main():
     cfg = dict(n=args.n, p=args.p, hidden=args.hidden, batch_size=args.batch_size,
                lr=1e-3, epochs=args.epochs, repeats=args.repeats, threads=args.threads)
     results = measure(cfg, args.device, args.repeats)
-    text = report(results, cfg, args.device)
-    print(text)
-    out = args.out or os.path.join(HERE, "results", f"speed_{args.device.split(':')[0]}.md")
-    with open(out, "w") as f:
-        f.write(text)
-    with open(out[:-3] + ".json", "w") as f:
-        json.dump({"config": cfg, "device": args.device, "results": results}, f, indent=2)
+    save("speed", report(results, cfg, args.device), cfg, results, args)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Not a test: run ``python benchmarks/speed_images.py`` (add ``--device cuda``
 on a GPU). As ``speed.py``, each measurement runs in a fresh subprocess and
-the median over ``--repeats`` runs is kept.
+the median over ``--repeats`` runs is kept. Writes
+``<out>/speed_images_<device>.md`` and ``.json`` (``--out``, default ``results/``).
 
 Data: ``--n`` random RGB images of ``--size`` x ``--size`` pixels, 10
 classes, two domains of equal size (the second brighter). Network: the
@@ -21,13 +22,13 @@ drawn per epoch and ``loss.item()`` per batch:
   second, as skda does; DomainBed makes three).
 """
 
-import argparse
 import json
 import os
 import time
 
 import numpy as np
-from speed import HERE, draw, measure, worker
+from _common import machine_stamp
+from speed import draw, measure, save, speed_arguments, worker
 
 PROGRAMS = [f"{who} {method}" for method in ("ERM", "DANN", "CCSA", "SagNet")
             for who in ("hand", "skda")]
@@ -50,15 +51,10 @@ def hand_loop(program, X, y, domains, cfg, device):
     import torch.nn.functional as F
     from torch import nn
 
-    from skda.modules import (
-        MLP,
-        ConvNet,
-        contrastive_alignment,
-        grad_reverse,
-        randomize_content,
-        randomize_style,
-        uniform_cross_entropy,
-    )
+    from skda.methods.ccsa import contrastive_alignment
+    from skda.methods.dann import grad_reverse
+    from skda.methods.sagnet import uniform_cross_entropy
+    from skda.modules import MLP, ConvNet, randomize_content, randomize_style
 
     torch.manual_seed(0)
     method = program.split()[1]
@@ -146,8 +142,6 @@ def skda_fit(program, X, y, domains, cfg, device):
 
 
 def report(results, cfg, device):
-    from _common import machine_stamp
-
     lines = [
         f"# Speed on images: skda against hand-written torch loops ({device})",
         "",
@@ -174,17 +168,8 @@ def report(results, cfg, device):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--n", type=int, default=4096)
+    parser = speed_arguments(__doc__.splitlines()[0], n=4096, epochs=4)
     parser.add_argument("--size", type=int, default=16)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--epochs", type=int, default=4)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=min(2, os.cpu_count()))
-    parser.add_argument("--out", default=os.path.join(HERE, "results"), help="output folder")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--config", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         cfg = json.loads(args.config)
@@ -194,14 +179,7 @@ def main():
     cfg = dict(n=args.n, size=args.size, batch_size=args.batch_size, epochs=args.epochs,
                repeats=args.repeats, threads=args.threads)
     results = measure(cfg, args.device, args.repeats, PROGRAMS, os.path.abspath(__file__))
-    text = report(results, cfg, args.device)
-    print(text)
-    os.makedirs(args.out, exist_ok=True)
-    out = os.path.join(args.out, f"speed_images_{args.device.split(':')[0]}")
-    with open(out + ".md", "w") as f:
-        f.write(text)
-    with open(out + ".json", "w") as f:
-        json.dump({"config": cfg, "device": args.device, "results": results}, f, indent=2)
+    save("speed_images", report(results, cfg, args.device), cfg, results, args)
 
 
 if __name__ == "__main__":

@@ -23,11 +23,11 @@ from _common import (
     accuracy_arguments,
     bar_chart,
     grouped,
-    machine_stamp,
     markdown_table,
     mean_sd,
     parallel_records,
     run_and_save,
+    run_stamp,
 )
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score, roc_auc_score
@@ -78,8 +78,7 @@ def report(records, args, seconds):
         "target colour (logistic regression is deterministic). No published figure uses "
         "this protocol.",
         "",
-        machine_stamp(args.device) + f" {args.jobs} process(es) of {args.threads} torch "
-        f"thread(s). Total {seconds / 60:.1f} min.",
+        run_stamp(args, seconds),
     ]
     for metric in METRICS:
         rows = [[method, *(mean_sd([r[metric] for r in records

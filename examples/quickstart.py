@@ -2,17 +2,18 @@
 
 Four domains of the two-moons problem, each rotated a little further. For
 every value of ``lambda_``, GridSearchCV trains on three domains and scores
-on the fourth (LeaveOneGroupOut), so the chosen value is the one that
+on the fourth (LeaveOneDomainOut), so the chosen value is the one that
 generalizes best to a domain never seen in training.
 """
 
 import numpy as np
-from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skda import DANNClassifier
 from skda.datasets import make_rotated_moons
+from skda.model_selection import LeaveOneDomainOut
 
 # Four domains: the moons rotated by 0, 20, 40 and 60 degrees.
 parts = [make_rotated_moons(n_samples=100, angle=angle, random_state=k)
@@ -28,7 +29,7 @@ pipe = make_pipeline(
 search = GridSearchCV(
     pipe,
     param_grid={"dannclassifier__lambda_": [0.0, 0.3, 1.0]},
-    cv=LeaveOneGroupOut(),
+    cv=LeaveOneDomainOut(),
 )
 # `groups` tells the splitter which domain to hold out; `domains` tells DANN
 # which domain each training row comes from.

@@ -1,10 +1,9 @@
-"""Checks and encodings of the fit inputs that all skda estimators share."""
-
-import numbers
+"""Checks and encodings of the inputs (X, y, domains) that all skda functions share."""
 
 import numpy as np
 import torch
 from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_X_y, validate_data
 
 UNLABELED = -1
 
@@ -52,6 +51,43 @@ def encode_labels(y):
     return classes, codes
 
 
+def _is_missing(value):
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # NaN and NaT differ from themselves
+    except TypeError:  # pandas.NA refuses to be a bool: it is missing
+        return True
+
+
+def check_domains(domains, n_samples, name="domains"):
+    """``domains`` as a 1-D array of one domain label per row, or raise naming ``name``.
+
+    Every function that takes a domain array checks it here, so the rules
+    and messages are the same everywhere: array-like, one entry per row of
+    X, and no missing entry (None, NaN, NaT, ``pandas.NA``).
+    """
+    if isinstance(domains, (str, bytes)) or not hasattr(domains, "__len__"):
+        raise TypeError(
+            f"{name} must be array-like with one domain label per row of X, "
+            f"got {type(domains).__name__}.")
+    values = np.asarray(domains)
+    if values.ndim != 1 or len(values) != n_samples:
+        raise ValueError(
+            f"{name} must hold one domain label per row of X ({n_samples} rows), got shape "
+            f"{values.shape}.")
+    if values.dtype.kind == "f":
+        missing = not np.isfinite(values).all()
+    else:
+        missing = values.dtype.kind == "O" and any(_is_missing(v) for v in values)
+    if missing:
+        raise ValueError(
+            f"{name} contains a missing entry (None, NaN or infinity); every row needs a "
+            "domain label. Rows of unknown domain cannot be aligned: drop them or give "
+            "them a domain of their own.")
+    return values
+
+
 def encode_domains(domains, n_samples):
     """Check ``domains`` (one entry per row, or None) and encode it.
 
@@ -73,28 +109,7 @@ def encode_domains(domains, n_samples):
     """
     if domains is None:
         return np.array([0]), np.zeros(n_samples, dtype=np.int64)
-    if isinstance(domains, (str, bytes)) or not hasattr(domains, "__len__"):
-        raise TypeError(
-            "domains must be array-like with one domain label per row of X, "
-            f"got {type(domains).__name__}."
-        )
-    values = np.asarray(domains)
-    if values.ndim != 1:
-        raise ValueError(
-            f"domains must be 1-D with one label per row of X, got shape {values.shape}."
-        )
-    if len(values) != n_samples:
-        raise ValueError(
-            f"domains has {len(values)} entries but X has {n_samples} rows; "
-            "pass one domain label per row."
-        )
-    missing = (values.dtype.kind == "f" and not np.isfinite(values).all()) or (
-        values.dtype.kind == "O" and any(v is None or v != v for v in values))
-    if missing:
-        raise ValueError(
-            "domains contains a missing entry (None, NaN or infinity); every row needs a "
-            "domain label. Rows of unknown domain cannot be aligned: drop them or give "
-            "them a domain of their own.")
+    values = check_domains(domains, n_samples)
     try:
         names, first, codes = np.unique(values, return_index=True, return_inverse=True)
     except TypeError as exc:
@@ -103,20 +118,6 @@ def encode_domains(domains, n_samples):
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     return names[order], rank[codes.ravel()].astype(np.int64)
-
-
-def check_hidden_sizes(value, name):
-    """Return ``value`` as a tuple of positive ints, or raise naming ``name``."""
-    sizes = (value,) if isinstance(value, numbers.Integral) else value
-    try:
-        sizes = tuple(sizes)
-    except TypeError:
-        sizes = None
-    if sizes is None or not all(
-        isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0 for s in sizes
-    ):
-        raise ValueError(f"{name} must be a tuple of positive ints, got {value!r}.")
-    return sizes
 
 
 def resolve_device(device):
@@ -134,16 +135,57 @@ def resolve_device(device):
     return resolved
 
 
-def check_real(value, name, low=0.0, high=None, low_inclusive=True):
-    """Raise unless ``value`` is a finite real number in ``[low, high]``.
+#: ``validate_X`` without y (None is a y, and gets sklearn's "requires y" error)
+NO_Y = "no_validation"
 
-    ``high=None`` means no upper bound; ``low_inclusive=False`` excludes ``low``.
+
+def _ndim(X):
+    if hasattr(X, "ndim"):
+        return X.ndim
+    try:
+        return np.ndim(X)
+    except TypeError:  # array-likes that refuse numpy functions but convert
+        return np.asarray(X).ndim
+
+
+def validate_X(estimator, X, y=NO_Y, reset=False):
+    """Validated float32 X (and y): tabular through ``validate_data``, images by shape.
+
+    With ``reset``, sets ``estimator``'s ``n_features_in_``, ``input_shape_``
+    and (for tabular X with column names) ``feature_names_in_``; otherwise
+    checks X against them.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}.")
-    above_low = value >= low if low_inclusive else value > low
-    below_high = value < float("inf") if high is None else value <= high
-    if not (above_low and below_high):  # NaN fails both comparisons
-        opening = "[" if low_inclusive else "("
-        bounds = f"{opening}{low}, {'inf)' if high is None else f'{high}]'}"
-        raise ValueError(f"{name} must be a finite number in {bounds}, got {value!r}.")
+    name = type(estimator).__name__
+    if _ndim(X) <= 2:
+        if not reset and len(estimator.input_shape_) > 1:
+            raise ValueError(
+                f"{name} was fitted on images of shape {estimator.input_shape_}; X must be "
+                f"an image array, got {_ndim(X)}-D X.")
+        args = (X,) if y is NO_Y else (X, y)
+        out = validate_data(estimator, *args, dtype=np.float32, reset=reset)
+        if reset:
+            estimator.input_shape_ = (estimator.n_features_in_,)
+        return out
+    if y is NO_Y:
+        X = check_array(X, dtype=np.float32, allow_nd=True)
+    else:
+        X, y = check_X_y(X, y, dtype=np.float32, allow_nd=True)
+    if X.ndim == 3:
+        X = X[:, None]  # (n, height, width): one channel
+    if X.ndim != 4:
+        raise ValueError(
+            "X must be 2-D (n_samples, n_features), or images of shape (n_samples, "
+            f"channels, height, width) or (n_samples, height, width); got {X.ndim}-D X.")
+    if reset:
+        estimator.input_shape_ = X.shape[1:]
+        estimator.n_features_in_ = int(np.prod(X.shape[1:]))
+        estimator.__dict__.pop("feature_names_in_", None)
+    elif len(estimator.input_shape_) == 1:
+        raise ValueError(
+            f"{name} was fitted on tabular X with {estimator.n_features_in_} features; got "
+            f"images of shape {X.shape[1:]}.")
+    elif X.shape[1:] != estimator.input_shape_:
+        raise ValueError(
+            f"X has images of shape {X.shape[1:]} but {name} was fitted on "
+            f"{estimator.input_shape_} (channels, height, width).")
+    return X if y is NO_Y else (X, y)

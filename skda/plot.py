@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
-from ._validation import unlabeled_mask
+from ._validation import check_domains, unlabeled_mask
 from .metrics import per_domain_scores
 
 #: history columns that are bookkeeping, not curves
@@ -133,11 +133,10 @@ def plot_embedding(estimators, X, y, domains, *, method="pca", max_points=1000,
         raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}.")
     if not isinstance(max_points, (int, np.integer)) or max_points < 3:
         raise ValueError(f"max_points must be an int >= 3, got {max_points!r}.")
-    y, domains = np.asarray(y), np.asarray(domains)
-    if not len(y) == len(domains) == len(X):
-        raise ValueError(
-            f"X, y and domains must have the same number of rows, got {len(X)}, {len(y)} "
-            f"and {len(domains)}.")
+    y = np.asarray(y)
+    if len(y) != len(X):
+        raise ValueError(f"X and y must have the same number of rows, got {len(X)} and {len(y)}.")
+    domains = check_domains(domains, len(X))
     rng = check_random_state(random_state)
     rows = np.sort(rng.permutation(len(y))[:max_points])
     X_shown = np.asarray(X)[rows]

@@ -36,8 +36,6 @@ def multi_domain():
     return np.vstack(X), np.concatenate(y), np.concatenate(d)
 
 
-TINY = dict(hidden_layer_sizes=(8,), max_epochs=3, batch_size=32, random_state=0)
-
 
 @pytest.fixture(scope="session")
 def shifted_blobs():
@@ -62,5 +60,3 @@ def digit_images():
 
     return make_shifted_digits("rotation", domains=[0, 45], random_state=0)
 
-
-TINY_IMAGES = dict(max_epochs=2, batch_size=64, random_state=0, device="cpu")

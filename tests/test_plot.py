@@ -3,7 +3,7 @@
 import matplotlib
 import numpy as np
 import pytest
-from conftest import TINY
+from helpers import TINY
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 

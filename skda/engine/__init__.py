@@ -1,23 +1,33 @@
 """The one training engine every skda method runs on.
 
-A method contributes a torch module with a ``training_loss`` (see
-:class:`skda.methods.base.DomainAlgorithm`); the engine owns batching,
-optimisation, history and callbacks.
+A method contributes a :class:`DomainAlgorithm`: a torch module with a
+``training_loss`` (or, for alternating updates, a ``training_step``); the
+engine owns batching, optimisation, history and callbacks, and knows nothing
+of any particular method.
 """
 
+from .algorithm import DomainAlgorithm, TrainingObjective
 from .batching import BalancedBatches, DomainData
-from .callbacks import LearningRateAnnealing, NonFiniteLossGuard, ReversalWarmup
+from .callbacks import (
+    LearningRateAnnealing,
+    NonFiniteLossGuard,
+    algorithm_of,
+    training_progress,
+)
 from .net import DomainNet
 from .optim import Adam
 
 __all__ = [
     "Adam",
     "BalancedBatches",
+    "DomainAlgorithm",
     "DomainData",
     "DomainNet",
     "LearningRateAnnealing",
     "NonFiniteLossGuard",
-    "ReversalWarmup",
+    "TrainingObjective",
+    "algorithm_of",
+    "training_progress",
 ]
 
 

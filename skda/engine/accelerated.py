@@ -2,6 +2,7 @@
 
 from skorch.hf import AccelerateMixin
 
+from .algorithm import TrainingObjective
 from .net import DomainNet
 
 
@@ -13,10 +14,12 @@ class AcceleratedDomainNet(AccelerateMixin, DomainNet):
     with several processes (one per GPU), and handles mixed precision. Each
     process draws its own domain-balanced batches (seeded by its rank), and
     an epoch is shared among the processes, so that one epoch still visits
-    about ``n_rows`` rows. The batch loss goes through the module's call
-    (:meth:`~skda.methods.DomainAlgorithm.forward` with ``y``), where a
-    data-parallel wrapper synchronises gradients. After training the module
-    is unwrapped, so prediction and pickling are as without Accelerate.
+    about ``n_rows`` rows. During training ``module_`` is the method's
+    :class:`~skda.engine.algorithm.TrainingObjective` as the accelerator
+    prepared it, so that the batch loss goes through the call where a
+    data-parallel wrapper synchronises gradients. After training it is the
+    method's plain module again: prediction and pickling are as without
+    Accelerate.
 
     Parameters
     ----------
@@ -30,13 +33,22 @@ class AcceleratedDomainNet(AccelerateMixin, DomainNet):
     """
 
     def _initialize_accelerator(self):
+        if self._wrapped_with_accelerator:
+            return self
         # The criterion has no parameters, and a data-parallel wrapper refuses
-        # such a module: prepare everything else.
+        # such a module: prepare everything else. The module prepared is the
+        # method's training objective (see the class docstring).
         criteria, self._criteria = self._criteria, []
+        self.module_ = TrainingObjective(self.module_)
         try:
             return super()._initialize_accelerator()
         finally:
             self._criteria = criteria
+
+    def _unwrap_accelerator(self):
+        super()._unwrap_accelerator()
+        if isinstance(self.module_, TrainingObjective):
+            self.module_ = self.module_.algorithm
 
     def _replica(self):
         state = self.accelerator.state

@@ -17,7 +17,7 @@ class DomainNet(NeuralNet):
       :class:`BalancedBatches` (no Dataset, DataLoader or collate);
     * the loss of a batch is ``module_.training_loss(X, y, domains,
       criterion_)``, so a method is just its module (see
-      :class:`skda.methods.base.DomainAlgorithm`);
+      :class:`~skda.engine.DomainAlgorithm`);
     * a module whose ``optimizer_groups()`` names parameter groups gets one
       optimizer per group (``optimizer_<group>_``, all of the class and
       settings given) and makes its own updates in ``training_step``

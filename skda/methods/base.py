@@ -1,4 +1,4 @@
-"""What every skda estimator shares: the scikit-learn façade and the module contract."""
+"""What every skda estimator shares: the scikit-learn façade over the engine."""
 
 import copy
 import inspect
@@ -9,22 +9,31 @@ import numpy as np
 import torch
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
-from sklearn.utils import check_random_state, check_scalar
-from sklearn.utils.validation import check_array, check_is_fitted, check_X_y, validate_data
-from torch import nn
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_hidden_sizes, encode_domains, encode_labels, resolve_device
+from .._params import (
+    CALLABLE,
+    HIDDEN_SIZES,
+    LIST,
+    MODULE,
+    NONE,
+    RANDOM_STATE,
+    Interval,
+    Options,
+    Satisfies,
+    has_methods,
+    validate_params,
+)
+from .._validation import encode_domains, encode_labels, resolve_device, validate_X
 from ..engine import BalancedBatches, DomainData, DomainNet, NonFiniteLossGuard
-from ..modules import MLP, ConvNet
+from ._backbone import build_featurizer
 
 #: prefixes of the extra keyword parameters an estimator accepts
 PARAM_PREFIXES = ("module__", "optimizer__")
 
 #: optimizer steps of the default training length, ``max_epochs="auto"``
 AUTO_STEPS = 2000
-
-#: ``_validate_X`` without y (None is a y, and gets sklearn's "requires y" error)
-_NO_Y = "no_validation"
 
 #: what fit sets (told apart from misspelt parameters such as ``lamda_``)
 FITTED_ATTRIBUTES = (
@@ -122,90 +131,32 @@ def fill_doc(cls):
     return cls
 
 
-class DomainAlgorithm(nn.Module):
-    """A method's network and loss: a backbone (``featurizer``) and a label head.
-
-    Subclasses add their own heads in ``__init__`` and their loss in
-    :meth:`training_loss`; the engine does the rest.
-
-    Parameters
-    ----------
-    featurizer : torch.nn.Module
-        Backbone mapping inputs to features of width ``n_features``.
-    n_features : int
-        Width of the backbone's output.
-    n_classes : int
-        Number of classes.
-    """
-
-    def __init__(self, featurizer, n_features, n_classes):
-        super().__init__()
-        self.featurizer = featurizer
-        self.classifier = nn.Linear(n_features, n_classes)
-
-    def features(self, X):
-        """Learned representation, the output of :meth:`~DomainClassifier.transform`."""
-        return self.featurizer(X)
-
-    def forward(self, X, y=None, domains=None, label_loss=None):
-        """Class logits of ``X``; given ``y``, the training loss of the batch instead.
-
-        The second form is :meth:`training_loss` behind the module's call, as
-        data-parallel wrappers (``DistributedDataParallel``) need.
-        """
-        if y is None:
-            return self.classifier(self.featurizer(X))
-        return self.training_loss(X, y, domains, label_loss)
-
-    def training_loss(self, X, y, domains, label_loss):
-        """Loss of one training batch.
-
-        Parameters
-        ----------
-        X : Tensor
-            Batch inputs.
-        y : Tensor of int64
-            Class codes, ``-1`` for unlabeled rows.
-        domains : Tensor of int64
-            Domain codes ``0..n_domains-1``.
-        label_loss : callable
-            ``label_loss(logits, y)``: mean cross-entropy over labeled rows.
-
-        Returns
-        -------
-        loss : Tensor
-            Scalar to minimise.
-        terms : dict of str to Tensor
-            Scalar parts worth logging (recorded as ``train_<name>``).
-        """
-        raise NotImplementedError
-
-    def optimizer_groups(self):
-        """Parameter groups that each get their own optimizer, or None (the default).
-
-        ``None``: one optimizer over all parameters, stepped on the loss of
-        :meth:`training_loss`. A method that alternates updates of different
-        parts returns a dict ``{name: named_parameters}`` instead and
-        implements :meth:`training_step`.
-        """
-        return None
-
-    def training_step(self, X, y, domains, label_loss, optimizers):
-        """One training step of a method with its own ``optimizer_groups``.
-
-        Zeroes gradients, back-propagates and steps ``optimizers`` (a dict
-        named as the groups) itself. Arguments as in :meth:`training_loss`;
-        returns the loss to log (detached) and the terms.
-        """
-        raise NotImplementedError
-
-
 class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
-    """Base of the skda classifiers: validation, training set-up and prediction.
+    """Base of the skda classifiers: parameters, training set-up and prediction.
 
-    A subclass provides ``_build_algorithm`` (its :class:`DomainAlgorithm`)
-    and may override the class attributes below and ``_method_callbacks``.
+    A subclass lists its parameters in ``__init__`` (keyword-only after the
+    first, stored with :meth:`_store_params`), adds its own to
+    ``_parameter_constraints``, provides ``_build_algorithm`` (its
+    :class:`~skda.engine.DomainAlgorithm`), and may override the class
+    attributes below and ``_method_callbacks``. See ``docs/contributing.rst``.
     """
+
+    #: valid values of the parameters every method shares (checked in fit)
+    _parameter_constraints = {
+        "hidden_layer_sizes": [HIDDEN_SIZES],
+        "module": [NONE, MODULE],
+        "augment": [NONE, CALLABLE],
+        "max_epochs": [Interval(numbers.Integral, 1), Options("auto")],
+        "batch_size": [Interval(numbers.Integral, 1)],
+        "lr": [Interval(numbers.Real, 0, closed="neither")],
+        "optimizer": [Satisfies(callable, "a torch optimizer class")],
+        "callbacks": [NONE, LIST],
+        "accelerator": [NONE, has_methods(
+            "prepare", "backward", "device", description="an accelerate.Accelerator")],
+        "random_state": [NONE, RANDOM_STATE],
+        "verbose": [Interval(numbers.Integral, 0)],
+        # `device` is checked where it is resolved, which knows whether CUDA is here
+    }
 
     #: fewest training domains the method can learn from
     _min_domains = 1
@@ -219,30 +170,22 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     #: never has unlabeled rows, so that they are likely a mistake)
     _warn_unlabeled = False
 
-    def __init__(self, *, module, augment, max_epochs, batch_size, lr, optimizer, callbacks,
-                 device, accelerator, random_state, verbose, **kwargs):
-        # The parameters every method shares, stored verbatim (a subclass lists
-        # them in its own signature, as scikit-learn reads parameters from it).
-        self.module = module
-        self.augment = augment
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.optimizer = optimizer
-        self.callbacks = callbacks
-        self.device = device
-        self.accelerator = accelerator
-        self.random_state = random_state
-        self.verbose = verbose
-        # Keyword parameters (module__*, optimizer__*) are stored verbatim like
-        # the named ones; fit validates them.
-        for key, value in kwargs.items():
+    def _store_params(self, params):
+        """Store ``__init__``'s arguments (``locals()``) verbatim, as scikit-learn requires.
+
+        Keyword parameters (``module__*``, ``optimizer__*``) are stored like
+        the named ones; fit validates them all.
+        """
+        params = dict(params)
+        params.pop("self")
+        extra = params.pop("kwargs")
+        for key, value in {**params, **extra}.items():
             setattr(self, key, value)
 
     # -- parameters -----------------------------------------------------------------
 
-    def _prefixed_params(self):
-        return {k: v for k, v in vars(self).items() if k.startswith(PARAM_PREFIXES)}
+    def _prefixed_params(self, prefix=PARAM_PREFIXES):
+        return {k: v for k, v in vars(self).items() if k.startswith(prefix)}
 
     def get_params(self, deep=True):
         params = super().get_params(deep=deep)
@@ -269,31 +212,11 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                 f"{type(self).__name__} got unexpected parameter(s) {unknown}; extra "
                 f"parameters must start with one of {list(PARAM_PREFIXES)}."
             )
-        check_hidden_sizes(self.hidden_layer_sizes, "hidden_layer_sizes")
-        if not (isinstance(self.max_epochs, str) and self.max_epochs == "auto"):
-            if isinstance(self.max_epochs, str):
-                raise ValueError(f"max_epochs must be 'auto' or an int >= 1, got "
-                                 f"{self.max_epochs!r}.")
-            check_scalar(self.max_epochs, "max_epochs", numbers.Integral, min_val=1)
-        check_scalar(self.batch_size, "batch_size", numbers.Integral, min_val=1)
-        check_scalar(self.lr, "lr", numbers.Real, min_val=0, include_boundaries="neither")
-        check_scalar(self.verbose, "verbose", numbers.Integral, min_val=0)
-        if not callable(self.optimizer):
-            raise TypeError(f"optimizer must be a torch optimizer class, got {self.optimizer!r}.")
-        if self.augment is not None and not callable(self.augment):
-            raise TypeError(f"augment must be None or a callable, got {self.augment!r}.")
-        if self.accelerator is not None:
-            if not all(hasattr(self.accelerator, a) for a in ("prepare", "backward", "device")):
-                raise TypeError(
-                    f"accelerator must be None or an accelerate.Accelerator, got "
-                    f"{self.accelerator!r}.")
-            if not self._supports_accelerator:
-                raise ValueError(
-                    f"{type(self).__name__} does not support accelerator: its training step "
-                    "makes several updates of different parts. Use device= instead.")
-        if self.callbacks is not None and not isinstance(self.callbacks, (list, tuple)):
-            raise TypeError(
-                f"callbacks must be None or a list of skorch callbacks, got {self.callbacks!r}.")
+        validate_params(self)
+        if self.accelerator is not None and not self._supports_accelerator:
+            raise ValueError(
+                f"{type(self).__name__} does not support accelerator: its training step "
+                "makes several updates of different parts. Use device= instead.")
 
     def __sklearn_is_fitted__(self):
         # explicit, since a parameter such as DANN's `lambda_` also ends in "_"
@@ -338,26 +261,9 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             The fitted estimator.
         """
         self._check_params()
-        X, y = self._validate_X(X, y, reset=True)
+        X, y = validate_X(self, X, y, reset=True)
         classes, y_codes = encode_labels(y)
-        domain_names, domain_codes = encode_domains(domains, len(X))
-        unlabeled = y_codes < 0
-        if not self._uses_unlabeled and unlabeled.any():
-            if self._warn_unlabeled:
-                warnings.warn(
-                    f"{type(self).__name__} ignores the {int(unlabeled.sum())} rows with "
-                    "y == -1 (unlabeled); it learns from labeled rows only.", UserWarning,
-                    stacklevel=2)
-            X, y_codes, domain_codes = X[~unlabeled], y_codes[~unlabeled], domain_codes[~unlabeled]
-            used, domain_codes = np.unique(domain_codes, return_inverse=True)
-            domain_names = domain_names[used]
-        if len(domain_names) < self._min_domains:
-            which = "rows" if self._uses_unlabeled else "labeled rows"
-            raise ValueError(
-                f"{type(self).__name__} needs {which} from at least {self._min_domains} "
-                f"domains, got {len(domain_names)}. Pass domains=..., one domain label "
-                "per row of X (e.g. the site or the source/target split)."
-            )
+        X, y_codes, domain_names, domain_codes = self._training_rows(X, y_codes, domains)
         if self.accelerator is not None:
             device = torch.device(self.accelerator.device)
         else:
@@ -367,7 +273,8 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         # Seed torch without touching the caller's global torch RNG state.
         with torch.random.fork_rng(devices=cuda_devices):
             torch.manual_seed(int(init_seed))
-            featurizer, width = self._build_featurizer(X.shape[1:])
+            featurizer, width = build_featurizer(
+                self.module, self._module_params(), X.shape[1:], self.hidden_layer_sizes)
             algorithm = self._build_algorithm(featurizer, width, len(classes), len(domain_names))
             epochs = self._epochs(len(X), len(domain_names))
             net = self._make_net(algorithm, device, int(batch_seed), epochs)
@@ -381,6 +288,31 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.domains_ = domain_names
         self.net_ = net
         return self
+
+    def _training_rows(self, X, y_codes, domains):
+        """The rows the method trains on, with the domains' names and codes."""
+        domain_names, domain_codes = encode_domains(domains, len(X))
+        unlabeled = y_codes < 0
+        if not self._uses_unlabeled and unlabeled.any():
+            if self._warn_unlabeled:
+                warnings.warn(
+                    f"{type(self).__name__} ignores the {int(unlabeled.sum())} rows with "
+                    "y == -1 (unlabeled); it learns from labeled rows only.", UserWarning,
+                    stacklevel=3)
+            X, y_codes, domain_codes = X[~unlabeled], y_codes[~unlabeled], domain_codes[~unlabeled]
+            used, domain_codes = np.unique(domain_codes, return_inverse=True)
+            domain_names = domain_names[used]
+        if len(domain_names) < self._min_domains:
+            which = "rows" if self._uses_unlabeled else "labeled rows"
+            raise ValueError(
+                f"{type(self).__name__} needs {which} from at least {self._min_domains} "
+                f"domains, got {len(domain_names)}. Pass domains=..., one domain label "
+                "per row of X (e.g. the site or the source/target split)."
+            )
+        return X, y_codes, domain_names, domain_codes
+
+    def _module_params(self):
+        return {k[len("module__"):]: v for k, v in self._prefixed_params("module__").items()}
 
     def _epochs(self, n_rows, n_domains):
         """``max_epochs``, with ``"auto"`` turned into the epochs of about ``AUTO_STEPS`` steps."""
@@ -397,8 +329,6 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             *self._method_callbacks(),
             *copy.deepcopy(list(self.callbacks or [])),
         ]
-        optimizer_params = {
-            k: v for k, v in self._prefixed_params().items() if k.startswith("optimizer__")}
         net_class, placement = DomainNet, {"device": device}
         if self.accelerator is not None:
             from ..engine.accelerated import AcceleratedDomainNet
@@ -416,84 +346,14 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             verbose=self.verbose,
             augment=self.augment,
             **placement,
-            **optimizer_params,
+            **self._prefixed_params("optimizer__"),
         )
-
-    def _build_featurizer(self, input_shape):
-        """The backbone and the width of the features it returns."""
-        hidden = check_hidden_sizes(self.hidden_layer_sizes, "hidden_layer_sizes")
-        kwargs = {k[len("module__"):]: v for k, v in self._prefixed_params().items()
-                  if k.startswith("module__")}
-        module = self.module
-        images = len(input_shape) > 1
-        if module is None:
-            if kwargs:
-                raise TypeError(
-                    f"module__* parameters {sorted(kwargs)} need a `module` class (e.g. "
-                    "module=skda.modules.ConvNet, module__channels=(16, 32)); the default "
-                    "backbone takes no module__* parameters.")
-            net = ConvNet(input_shape) if images else MLP(input_shape[0], hidden)
-            return net, net.n_features_out
-        if isinstance(module, nn.Module):
-            if kwargs:
-                raise TypeError(
-                    f"module__* parameters {sorted(kwargs)} cannot be applied to a module "
-                    "instance; pass the module class instead.")
-            featurizer = copy.deepcopy(module)
-        elif isinstance(module, type) and issubclass(module, nn.Module):
-            accepted = inspect.signature(module).parameters
-            if "n_features_in" in accepted and not images:
-                kwargs.setdefault("n_features_in", input_shape[0])
-            if "input_shape" in accepted:
-                kwargs.setdefault("input_shape", tuple(input_shape))
-            featurizer = module(**kwargs)
-        else:
-            raise TypeError(
-                "module must be None, a torch.nn.Module subclass or a torch.nn.Module "
-                f"instance, got {module!r}.")
-        return featurizer, _output_width(featurizer, input_shape)
-
-    def _validate_X(self, X, y=_NO_Y, reset=False):
-        """Validated float32 X (and y): tabular through ``validate_data``, images by shape."""
-        if _ndim(X) <= 2:
-            if not reset and len(self.input_shape_) > 1:
-                raise ValueError(
-                    f"{type(self).__name__} was fitted on images of shape "
-                    f"{self.input_shape_}; X must be an image array, got {_ndim(X)}-D X.")
-            args = (X,) if y is _NO_Y else (X, y)
-            out = validate_data(self, *args, dtype=np.float32, reset=reset)
-            if reset:
-                self.input_shape_ = (self.n_features_in_,)
-            return out
-        if y is _NO_Y:
-            X = check_array(X, dtype=np.float32, allow_nd=True)
-        else:
-            X, y = check_X_y(X, y, dtype=np.float32, allow_nd=True)
-        if X.ndim == 3:
-            X = X[:, None]  # (n, height, width): one channel
-        if X.ndim != 4:
-            raise ValueError(
-                "X must be 2-D (n_samples, n_features), or images of shape (n_samples, "
-                f"channels, height, width) or (n_samples, height, width); got {X.ndim}-D X.")
-        if reset:
-            self.input_shape_ = X.shape[1:]
-            self.n_features_in_ = int(np.prod(X.shape[1:]))
-            self.__dict__.pop("feature_names_in_", None)
-        elif len(self.input_shape_) == 1:
-            raise ValueError(
-                f"{type(self).__name__} was fitted on tabular X with {self.n_features_in_} "
-                f"features; got images of shape {X.shape[1:]}.")
-        elif X.shape[1:] != self.input_shape_:
-            raise ValueError(
-                f"X has images of shape {X.shape[1:]} but {type(self).__name__} was fitted "
-                f"on {self.input_shape_} (channels, height, width).")
-        return X if y is _NO_Y else (X, y)
 
     # -- predict ------------------------------------------------------------------------
 
     def _infer(self, X, method):
         check_is_fitted(self)
-        X = self._validate_X(X)
+        X = validate_X(self, X)
         return self.net_.infer_numpy(X, method)
 
     def predict_proba(self, X):
@@ -527,25 +387,6 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         logits = self._infer(X, "forward")
         return self.classes_[np.argmax(logits, axis=1)]
 
-    def score(self, X, y, sample_weight=None):
-        """Mean accuracy of ``predict(X)`` against ``y``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or image array
-            Inputs, shaped as in fit.
-        y : array-like of shape (n_samples,)
-            True labels (all labeled).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Row weights.
-
-        Returns
-        -------
-        score : float
-            Accuracy.
-        """
-        return super().score(X, y, sample_weight=sample_weight)
-
     def transform(self, X):
         """Learned features (the backbone's output), e.g. to check domain alignment.
 
@@ -560,36 +401,3 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             Backbone features, float32.
         """
         return self._infer(X, "features")
-
-
-def _ndim(X):
-    if hasattr(X, "ndim"):
-        return X.ndim
-    try:
-        return np.ndim(X)
-    except TypeError:  # array-likes that refuse numpy functions but convert
-        return np.asarray(X).ndim
-
-
-def probe_output(module, input_shape):
-    """``module``'s output for a dummy batch of two inputs of ``input_shape`` (eval mode)."""
-    was_training = module.training
-    module.eval()
-    shape = (2, *input_shape)
-    try:
-        with torch.no_grad():
-            return module(torch.zeros(shape))
-    except Exception as exc:
-        raise ValueError(f"module failed on a batch of shape {shape}: {exc}") from exc
-    finally:
-        module.train(was_training)
-
-
-def _output_width(featurizer, input_shape):
-    """Width of the features ``featurizer`` returns, found with a dummy batch."""
-    out = probe_output(featurizer, input_shape)
-    if not isinstance(out, torch.Tensor) or out.ndim != 2:
-        shape = getattr(out, "shape", type(out).__name__)
-        raise ValueError(
-            f"module must return a 2-D feature tensor (batch, width), got {shape}.")
-    return out.shape[1]

@@ -1,18 +1,68 @@
-"""Classification and contrastive semantic alignment (Motiian et al., ICCV 2017)."""
+"""Classification and contrastive semantic alignment (Motiian et al., ICCV 2017).
+
+The whole method: the pair losses (:func:`contrastive_alignment`), the
+network that adds them to the cross-entropy (:class:`CCSA`) and the
+estimator (:class:`CCSAClassifier`).
+"""
+
+import numbers
 
 import torch.nn.functional as F
 
-from .._validation import check_real
-from ..engine import Adam
-from ..modules import contrastive_alignment
-from .base import DomainAlgorithm, DomainClassifier, fill_doc
+from .._params import BOOLEAN, Interval
+from ..engine import Adam, DomainAlgorithm
+from .base import DomainClassifier, fill_doc
+
+
+def contrastive_alignment(z, y, domains, margin=1.0):
+    """CCSA's semantic alignment and separation losses over all cross-domain pairs of a batch.
+
+    For every pair of labeled rows ``(i, j)`` from different domains, with
+    ``d`` the Euclidean distance between ``z[i]`` and ``z[j]``:
+
+    * same class: alignment term ``d ** 2`` (pulls the pair together);
+    * different class: separation term ``max(0, margin - d) ** 2`` (pushes
+      the pair at least ``margin`` apart).
+
+    Each loss is the mean of its terms over the batch's pairs (0 when there
+    are none). All pairs are formed at once from the ``(batch, batch)``
+    distance matrix; rows with ``y == -1`` take part in no pair.
+
+    Parameters
+    ----------
+    z : Tensor of shape (batch, width)
+        Features.
+    y : Tensor of int64 of shape (batch,)
+        Class codes, ``-1`` for unlabeled rows.
+    domains : Tensor of int64 of shape (batch,)
+        Domain codes.
+    margin : float, default=1.0
+        Distance beyond which different-class pairs cost nothing.
+
+    Returns
+    -------
+    alignment, separation : Tensor
+        Two scalars.
+    """
+    labeled = y >= 0
+    cross = (domains[:, None] != domains[None, :]) & labeled[:, None] & labeled[None, :]
+    same = y[:, None] == y[None, :]
+    positive, negative = cross & same, cross & ~same
+    squared = z.pow(2).sum(dim=1)
+    # |a|^2 + |b|^2 - 2ab: one matrix product; clamped, rounding can dip below 0
+    sq_dist = (squared[:, None] + squared[None, :] - 2 * z @ z.T).clamp(min=0)
+    alignment = (sq_dist * positive).sum() / positive.sum().clamp(min=1)
+    # the floor keeps sqrt's gradient finite for coincident points
+    dist = sq_dist.clamp(min=1e-12).sqrt()
+    separation = (F.relu(margin - dist).pow(2) * negative).sum() / negative.sum().clamp(min=1)
+    return alignment, separation
 
 
 class CCSA(DomainAlgorithm):
     """Backbone and label head; cross-domain pairs aligned by class in feature space.
 
     Loss: ``(1 - alpha) * cross-entropy + alpha * (alignment + separation)``,
-    with the pair losses of :func:`skda.modules.contrastive_alignment` over
+    with the pair losses of :func:`contrastive_alignment` over
     every cross-domain pair of the (domain-balanced) batch, on the features
     scaled to unit length when ``normalize_features``.
     """
@@ -126,6 +176,12 @@ class CCSAClassifier(DomainClassifier):
     array(['source', 'target'], dtype='<U6')
     """
 
+    _parameter_constraints = {
+        **DomainClassifier._parameter_constraints,
+        "alpha": [Interval(numbers.Real, 0, 1)],
+        "margin": [Interval(numbers.Real, 0)],
+        "normalize_features": [BOOLEAN],
+    }
     _min_domains = 2
     _warn_unlabeled = True
     _divergence_params = ("lr", "alpha")
@@ -133,6 +189,7 @@ class CCSAClassifier(DomainClassifier):
     def __init__(
         self,
         hidden_layer_sizes=(100,),
+        *,
         alpha=0.25,
         margin=1.0,
         normalize_features=True,
@@ -149,22 +206,7 @@ class CCSAClassifier(DomainClassifier):
         verbose=0,
         **kwargs,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.alpha = alpha
-        self.margin = margin
-        self.normalize_features = normalize_features
-        super().__init__(
-            module=module, augment=augment, max_epochs=max_epochs, batch_size=batch_size, lr=lr,
-            optimizer=optimizer, callbacks=callbacks, device=device, accelerator=accelerator,
-            random_state=random_state, verbose=verbose, **kwargs)
-
-    def _check_params(self):
-        super()._check_params()
-        check_real(self.alpha, "alpha", high=1.0)
-        check_real(self.margin, "margin")
-        if not isinstance(self.normalize_features, bool):
-            raise TypeError(
-                f"normalize_features must be a bool, got {self.normalize_features!r}.")
+        self._store_params(locals())
 
     def _build_algorithm(self, featurizer, n_features, n_classes, n_domains):
         return CCSA(featurizer, n_features, n_classes, float(self.alpha), float(self.margin),

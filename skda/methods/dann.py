@@ -1,11 +1,48 @@
-"""Domain-adversarial neural networks (Ganin et al., JMLR 2016)."""
+"""Domain-adversarial neural networks (Ganin et al., JMLR 2016).
 
+The whole method: a gradient reversal layer, a discriminator behind it
+(:class:`DANN`), the warm-up of the reversal coefficient
+(:class:`ReversalWarmup`) and the estimator (:class:`DANNClassifier`).
+"""
+
+import math
+import numbers
+
+import torch
 import torch.nn.functional as F
+from skorch.callbacks import Callback
 
-from .._validation import check_hidden_sizes, check_real
-from ..engine import Adam, LearningRateAnnealing, ReversalWarmup
-from ..modules import MLP, grad_reverse
-from .base import DomainAlgorithm, DomainClassifier, fill_doc
+from .._params import BOOLEAN, HIDDEN_SIZES, Interval, hidden_sizes
+from ..engine import Adam, DomainAlgorithm, LearningRateAnnealing, algorithm_of, training_progress
+from ..modules import MLP
+from .base import DomainClassifier, fill_doc
+
+
+class _ReverseGrad(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, coeff):
+        ctx.coeff = coeff
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return -ctx.coeff * grad_output, None
+
+
+def grad_reverse(x, coeff=1.0):
+    """Return ``x`` unchanged; in the backward pass multiply its gradient by ``-coeff``.
+
+    Gradient reversal (Ganin & Lempitsky, 2015): layers after this point (a
+    domain discriminator) are trained to *minimise* their loss as usual,
+    while layers before it (the feature extractor) receive the reversed
+    gradient and so learn to *maximise* it.
+    """
+    return _ReverseGrad.apply(x, float(coeff))
+
+
+def ganin_schedule(progress, gamma=10.0):
+    """Ganin et al.'s ramp ``2 / (1 + exp(-gamma * p)) - 1``, from 0 at p=0 towards 1."""
+    return 2.0 / (1.0 + math.exp(-gamma * progress)) - 1.0
 
 
 class DANN(DomainAlgorithm):
@@ -30,6 +67,32 @@ class DANN(DomainAlgorithm):
         domain_acc = (domain_logits.argmax(dim=1) == domains).float().mean()
         return class_loss + domain_loss, {
             "label_loss": class_loss, "domain_loss": domain_loss, "domain_acc": domain_acc}
+
+
+class ReversalWarmup(Callback):
+    """Ramp DANN's gradient-reversal coefficient from 0 to ``lambda_`` over training.
+
+    Before each training batch, sets the module's ``reversal_coeff`` to
+    ``lambda_ * (2 / (1 + exp(-gamma * p)) - 1)``, with ``p`` the fraction of
+    training done (Ganin et al., JMLR 2016, section 5.2.2). Early on, when the
+    features are still noise, the discriminator's signal is damped.
+
+    Parameters
+    ----------
+    lambda_ : float
+        Final coefficient.
+    gamma : float, default=10.0
+        Steepness of the ramp.
+    """
+
+    def __init__(self, lambda_, gamma=10.0):
+        self.lambda_ = lambda_
+        self.gamma = gamma
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        if training:
+            algorithm_of(net).reversal_coeff = self.lambda_ * ganin_schedule(
+                training_progress(net), self.gamma)
 
 
 @fill_doc
@@ -101,6 +164,13 @@ class DANNClassifier(DomainClassifier):
     array(['source', 'target'], dtype='<U6')
     """
 
+    _parameter_constraints = {
+        **DomainClassifier._parameter_constraints,
+        "lambda_": [Interval(numbers.Real, 0)],
+        "lambda_warmup": [BOOLEAN],
+        "lr_annealing": [BOOLEAN],
+        "discriminator_hidden_layer_sizes": [HIDDEN_SIZES],
+    }
     _min_domains = 2
     _uses_unlabeled = True
     _divergence_params = ("lr", "lambda_")
@@ -108,6 +178,7 @@ class DANNClassifier(DomainClassifier):
     def __init__(
         self,
         hidden_layer_sizes=(100,),
+        *,
         lambda_=1.0,
         lambda_warmup=True,
         lr_annealing=True,
@@ -125,30 +196,12 @@ class DANNClassifier(DomainClassifier):
         verbose=0,
         **kwargs,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.lambda_ = lambda_
-        self.lambda_warmup = lambda_warmup
-        self.lr_annealing = lr_annealing
-        self.discriminator_hidden_layer_sizes = discriminator_hidden_layer_sizes
-        super().__init__(
-            module=module, augment=augment, max_epochs=max_epochs, batch_size=batch_size, lr=lr,
-            optimizer=optimizer, callbacks=callbacks, device=device, accelerator=accelerator,
-            random_state=random_state, verbose=verbose, **kwargs)
-
-    def _check_params(self):
-        super()._check_params()
-        check_real(self.lambda_, "lambda_")
-        for name in ("lambda_warmup", "lr_annealing"):
-            if not isinstance(getattr(self, name), bool):
-                raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}.")
-        check_hidden_sizes(
-            self.discriminator_hidden_layer_sizes, "discriminator_hidden_layer_sizes")
+        self._store_params(locals())
 
     def _build_algorithm(self, featurizer, n_features, n_classes, n_domains):
         return DANN(
             featurizer, n_features, n_classes, n_domains,
-            check_hidden_sizes(self.discriminator_hidden_layer_sizes,
-                               "discriminator_hidden_layer_sizes"),
+            hidden_sizes(self.discriminator_hidden_layer_sizes),
             reversal_coeff=0.0 if self.lambda_warmup else float(self.lambda_),
         )
 

@@ -1,8 +1,7 @@
 """Empirical risk minimisation: the baseline every method is measured against."""
 
-
-from ..engine import Adam
-from .base import DomainAlgorithm, DomainClassifier, fill_doc
+from ..engine import Adam, DomainAlgorithm
+from .base import DomainClassifier, fill_doc
 
 
 class ERM(DomainAlgorithm):
@@ -50,6 +49,7 @@ class ERMClassifier(DomainClassifier):
     def __init__(
         self,
         hidden_layer_sizes=(100,),
+        *,
         module=None,
         augment=None,
         max_epochs="auto",
@@ -63,11 +63,7 @@ class ERMClassifier(DomainClassifier):
         verbose=0,
         **kwargs,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        super().__init__(
-            module=module, augment=augment, max_epochs=max_epochs, batch_size=batch_size, lr=lr,
-            optimizer=optimizer, callbacks=callbacks, device=device, accelerator=accelerator,
-            random_state=random_state, verbose=verbose, **kwargs)
+        self._store_params(locals())
 
     def _build_algorithm(self, featurizer, n_features, n_classes, n_domains):
         return ERM(featurizer, n_features, n_classes)

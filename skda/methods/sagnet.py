@@ -1,20 +1,32 @@
-"""Style-agnostic networks (Nam et al., CVPR 2021)."""
+"""Style-agnostic networks (Nam et al., CVPR 2021).
+
+The whole method: the adversarial loss (:func:`uniform_cross_entropy`), the
+network and its three alternating updates (:class:`SagNet`), where the
+backbone is cut (:func:`split_backbone`) and the estimator
+(:class:`SagNetClassifier`). The style operations are AdaIN's, in
+:mod:`skda.modules.style`.
+"""
 
 import copy
 import numbers
 
+import torch
 from torch import nn
 
-from .._validation import check_real
-from ..engine import Adam
-from ..modules import (
-    GlobalAvgPool,
-    ImageStandardization,
-    randomize_content,
-    randomize_style,
-    uniform_cross_entropy,
-)
-from .base import DomainAlgorithm, DomainClassifier, fill_doc, probe_output
+from .._params import NONE, Interval, Satisfies
+from ..engine import Adam, DomainAlgorithm
+from ..modules import GlobalAvgPool, ImageStandardization, randomize_content, randomize_style
+from ._backbone import probe_output
+from .base import DomainClassifier, fill_doc
+
+
+def uniform_cross_entropy(logits):
+    """Mean cross-entropy between the predicted distribution and the uniform one.
+
+    ``-mean_k log softmax(logits)_k``, averaged over rows; smallest (``log K``)
+    when every class gets probability ``1/K``. SagNet's adversarial loss.
+    """
+    return -torch.log_softmax(logits, dim=1).mean()
 
 
 class SagNet(DomainAlgorithm):
@@ -45,9 +57,6 @@ class SagNet(DomainAlgorithm):
 
     def features(self, X):
         return self.content(self.featurizer(X))
-
-    def forward(self, X):
-        return self.classifier(self.features(X))
 
     def optimizer_groups(self):
         parts = {"featurizer": ("featurizer",), "content": ("content", "classifier"),
@@ -185,6 +194,13 @@ class SagNetClassifier(DomainClassifier):
     (299,)
     """
 
+    _parameter_constraints = {
+        **DomainClassifier._parameter_constraints,
+        "adv_weight": [Interval(numbers.Real, 0)],
+        "randomization_stage": [NONE, Satisfies(
+            lambda v: isinstance(v, numbers.Integral) and not isinstance(v, bool), "an int")],
+        "alpha": [Interval(numbers.Real, 0, closed="neither")],
+    }
     _warn_unlabeled = True
     _supports_accelerator = False
     _divergence_params = ("lr", "adv_weight")
@@ -192,6 +208,7 @@ class SagNetClassifier(DomainClassifier):
     def __init__(
         self,
         hidden_layer_sizes=(100,),
+        *,
         adv_weight=0.1,
         randomization_stage=None,
         alpha=1.0,
@@ -208,26 +225,10 @@ class SagNetClassifier(DomainClassifier):
         verbose=0,
         **kwargs,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.adv_weight = adv_weight
-        self.randomization_stage = randomization_stage
-        self.alpha = alpha
-        super().__init__(
-            module=module, augment=augment, max_epochs=max_epochs, batch_size=batch_size, lr=lr,
-            optimizer=optimizer, callbacks=callbacks, device=device, accelerator=accelerator,
-            random_state=random_state, verbose=verbose, **kwargs)
-
-    def _check_params(self):
-        super()._check_params()
-        check_real(self.adv_weight, "adv_weight")
-        check_real(self.alpha, "alpha", low_inclusive=False)
-        stage = self.randomization_stage
-        if stage is not None and (
-                isinstance(stage, bool) or not isinstance(stage, numbers.Integral)):
-            raise TypeError(f"randomization_stage must be None or an int, got {stage!r}.")
+        self._store_params(locals())
 
     def _build_algorithm(self, featurizer, n_features, n_classes, n_domains):
-        shared, tail = _split_backbone(featurizer, self.randomization_stage)
+        shared, tail = split_backbone(featurizer, self.randomization_stage)
         cut = probe_output(shared, self.input_shape_)
         if cut.ndim > 2 and not any(p.requires_grad for p in tail.parameters()):
             raise ValueError(
@@ -239,7 +240,7 @@ class SagNetClassifier(DomainClassifier):
                       float(self.alpha))
 
 
-def _split_backbone(backbone, stage):
+def split_backbone(backbone, stage):
     """``(shared, tail)`` of a backbone cut after ``stage`` children (see the docstring)."""
     if not isinstance(backbone, nn.Sequential):
         if stage is not None:

@@ -5,7 +5,7 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score, roc_auc_sco
 from sklearn.utils import _safe_indexing
 
 from .._table import make_table
-from .._validation import unlabeled_mask
+from .._validation import check_domains, unlabeled_mask
 
 METRICS = ("accuracy", "balanced_accuracy", "roc_auc")
 
@@ -67,10 +67,8 @@ default=all three
     unknown = [m for m in metrics if m not in METRICS]
     if unknown or not metrics:
         raise ValueError(f"metrics must be a non-empty subset of {METRICS}, got {metrics!r}.")
-    y, domains = np.asarray(y), np.asarray(domains)
-    if domains.ndim != 1 or len(domains) != len(y):
-        raise ValueError(
-            f"domains must hold one label per row ({len(y)} rows), got shape {domains.shape}.")
+    y = np.asarray(y)
+    domains = check_domains(domains, len(y))
     labeled = ~unlabeled_mask(y)
     if not labeled.any():
         raise ValueError("y has no labeled rows (every entry is -1); nothing to score.")

@@ -21,7 +21,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import _safe_indexing, check_random_state
 
-from .._validation import UNLABELED, check_real, unlabeled_mask
+from .._params import NONE, RANDOM_STATE, Interval, Options, Satisfies, validate_params
+from .._validation import UNLABELED, unlabeled_mask
 
 LOSSES = ("zero_one", "log_loss")
 
@@ -31,8 +32,11 @@ class _FoldScorer:
 
     #: whether the score needs labeled source rows besides the target rows
     _needs_source = True
+    #: valid values of the scorer's parameters (checked at each call)
+    _parameter_constraints = {}
 
     def __call__(self, estimator, X, y, sample_weight=None):
+        validate_params(self)
         if sample_weight is not None:
             raise ValueError(f"{type(self).__name__} does not support sample_weight.")
         if y is None:
@@ -54,11 +58,6 @@ class _FoldScorer:
     def __repr__(self):
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
         return f"{type(self).__name__}({params})"
-
-
-def _check_loss(loss):
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}.")
 
 
 def _row_losses(estimator, X, y, loss):
@@ -177,6 +176,13 @@ class ImportanceWeightedScorer(_FoldScorer):
         Seeds the cross-fitting folds.
     """
 
+    _parameter_constraints = {
+        "loss": [Options(*LOSSES)],
+        "discriminator": [NONE, Satisfies(lambda v: hasattr(v, "fit"), "an estimator")],
+        "cv": [Interval(numbers.Integral, 2)],
+        "random_state": [NONE, RANDOM_STATE],
+    }
+
     def __init__(self, loss="log_loss", discriminator=None, cv=5, random_state=0):
         self.loss = loss
         self.discriminator = discriminator
@@ -187,9 +193,6 @@ class ImportanceWeightedScorer(_FoldScorer):
         return _flat(X)
 
     def _score(self, estimator, X, y, target):
-        _check_loss(self.loss)
-        if not isinstance(self.cv, numbers.Integral) or self.cv < 2:
-            raise ValueError(f"cv must be an int >= 2, got {self.cv!r}.")
         weights = _density_ratio(self._features(estimator, X), target, self.discriminator,
                                  self.cv, self.random_state)
         losses = _row_losses(estimator, _safe_indexing(X, ~target), y[~target], self.loss)
@@ -272,12 +275,12 @@ class SoftNeighborhoodDensityScorer(_FoldScorer):
     """
 
     _needs_source = False
+    _parameter_constraints = {"temperature": [Interval(numbers.Real, 0, closed="neither")]}
 
     def __init__(self, temperature=0.05):
         self.temperature = temperature
 
     def _score(self, estimator, X, y, target):
-        check_real(self.temperature, "temperature", low_inclusive=False)
         proba = estimator.predict_proba(_safe_indexing(X, target))
         proba = proba / np.linalg.norm(proba, axis=1, keepdims=True)
         similarity = proba @ proba.T / self.temperature
@@ -317,6 +320,11 @@ class MixValScorer(_FoldScorer):
     """
 
     _needs_source = False
+    _parameter_constraints = {
+        "ratio": [Interval(numbers.Real, 0.5, 1.0, closed="neither")],
+        "pairs": [Options("both", "intra", "inter")],
+        "random_state": [NONE, RANDOM_STATE],
+    }
 
     def __init__(self, ratio=0.55, pairs="both", random_state=0):
         self.ratio = ratio
@@ -324,9 +332,6 @@ class MixValScorer(_FoldScorer):
         self.random_state = random_state
 
     def _score(self, estimator, X, y, target):
-        check_real(self.ratio, "ratio", low=0.5, high=1.0, low_inclusive=False)
-        if self.pairs not in ("both", "intra", "inter"):
-            raise ValueError(f"pairs must be 'both', 'intra' or 'inter', got {self.pairs!r}.")
         X_target = _safe_indexing(X, target)
         values = np.asarray(X_target, dtype=np.float64)
         pseudo = estimator.predict(X_target)
@@ -384,8 +389,6 @@ class SourceAccuracyScorer(_FoldScorer):
     validation. Unlike ``scoring="accuracy"``, it does not count unlabeled
     rows as errors, and it needs no target rows.
     """
-
-    _needs_source = True
 
     def __call__(self, estimator, X, y, sample_weight=None):
         y = np.asarray(y)

@@ -3,9 +3,12 @@
 import numbers
 
 import numpy as np
-from sklearn.model_selection import BaseCrossValidator
+from sklearn.model_selection import BaseCrossValidator, LeaveOneGroupOut
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _num_samples
+
+from .._params import NONE, RANDOM_STATE, Interval, validate_params
+from .._validation import check_domains
 
 
 def _domain_labels(X, groups, domains):
@@ -15,15 +18,10 @@ def _domain_labels(X, groups, domains):
         raise ValueError(
             "The splitter needs each row's domain: pass groups=domains to split() or "
             "GridSearchCV.fit(), or, with metadata routing enabled, domains=domains.")
-    values = np.asarray(values)
-    if values.ndim != 1 or len(values) != _num_samples(X):
-        raise ValueError(
-            f"groups/domains must hold one domain label per row of X ({_num_samples(X)} "
-            f"rows), got shape {values.shape}.")
-    return values
+    return check_domains(values, _num_samples(X), name="groups/domains")
 
 
-class _DomainSplitter(BaseCrossValidator):
+class _DomainSplitter:
     # Domains come as ``groups`` (GridSearchCV.fit(..., groups=d)) or, with
     # metadata routing, as ``domains`` (GridSearchCV.fit(..., domains=d)).
     __metadata_request__split = {"groups": True, "domains": True}
@@ -50,19 +48,23 @@ class _DomainSplitter(BaseCrossValidator):
             Test row indices.
         """
         labels = _domain_labels(X, groups, domains)
-        yield from self._split(labels, None if y is None else np.asarray(y))
+        yield from self._split(X, None if y is None else np.asarray(y), labels)
 
-    def _split(self, labels, y):
+    def _split(self, X, y, labels):
         raise NotImplementedError
 
 
-class LeaveOneDomainOut(_DomainSplitter):
+class LeaveOneDomainOut(_DomainSplitter, LeaveOneGroupOut):
     """Hold out one whole domain per split: the domain-generalization protocol.
 
-    Each split trains on every domain but one and tests on the domain left
-    out, which the model never saw, not even unlabeled. There are as many
-    splits as domains (DomainBed's "leave-one-domain-out"). Domains are read
-    from ``domains`` when given, otherwise from ``groups``.
+    scikit-learn's :class:`~sklearn.model_selection.LeaveOneGroupOut`, the
+    domains being the groups, that also reads them as ``domains`` (with
+    metadata routing, ``GridSearchCV.fit(X, y, domains=d)`` then reaches
+    both the splitter and the estimator). Each split trains on every domain
+    but one and tests on the domain left out, which the model never saw,
+    not even unlabeled: as many splits as domains (DomainBed's
+    "leave-one-domain-out"). ``domains`` is used when given, otherwise
+    ``groups``.
 
     Examples
     --------
@@ -76,15 +78,11 @@ class LeaveOneDomainOut(_DomainSplitter):
     [0 1 2] [3]
     """
 
-    def _split(self, labels, y):
-        names = np.unique(labels)
-        if len(names) < 2:
-            raise ValueError(
-                f"LeaveOneDomainOut needs at least 2 domains, got {len(names)}.")
-        rows = np.arange(len(labels))
-        for name in names:
-            held_out = labels == name
-            yield rows[~held_out], rows[held_out]
+    def _split(self, X, y, labels):
+        n_domains = len(np.unique(labels))
+        if n_domains < 2:
+            raise ValueError(f"LeaveOneDomainOut needs at least 2 domains, got {n_domains}.")
+        yield from LeaveOneGroupOut.split(self, X, y, labels)
 
     def get_n_splits(self, X=None, y=None, groups=None, domains=None):
         """Number of splits: the number of distinct domains.
@@ -103,10 +101,10 @@ class LeaveOneDomainOut(_DomainSplitter):
         values = domains if domains is not None else groups
         if values is None:
             raise ValueError("LeaveOneDomainOut.get_n_splits needs groups or domains.")
-        return len(np.unique(np.asarray(values)))
+        return super().get_n_splits(X, y, values)
 
 
-class TrainingDomainValidation(_DomainSplitter):
+class TrainingDomainValidation(_DomainSplitter, BaseCrossValidator):
     """Hold out a stratified slice of every domain: DomainBed's training-domain validation.
 
     Each split puts a fraction ``test_size`` of each domain's rows in the
@@ -143,17 +141,19 @@ class TrainingDomainValidation(_DomainSplitter):
     ['a' 'a' 'b' 'b'] [1 0 0 1]
     """
 
+    _parameter_constraints = {
+        "n_splits": [Interval(numbers.Integral, 1)],
+        "test_size": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "random_state": [NONE, RANDOM_STATE],
+    }
+
     def __init__(self, n_splits=1, test_size=0.2, random_state=None):
         self.n_splits = n_splits
         self.test_size = test_size
         self.random_state = random_state
 
-    def _split(self, labels, y):
-        if not isinstance(self.n_splits, numbers.Integral) or self.n_splits < 1:
-            raise ValueError(f"n_splits must be a positive int, got {self.n_splits!r}.")
-        if (not isinstance(self.test_size, numbers.Real)
-                or not 0.0 < self.test_size < 1.0):
-            raise ValueError(f"test_size must be a float in (0, 1), got {self.test_size!r}.")
+    def _split(self, X, y, labels):
+        validate_params(self)
         if y is not None and len(y) != len(labels):
             raise ValueError(f"y has {len(y)} entries but X has {len(labels)} rows.")
         # one integer code per (domain, label) cell

@@ -11,7 +11,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
 
 from .._table import make_table
-from .._validation import UNLABELED, unlabeled_mask
+from .._validation import UNLABELED, check_domains, unlabeled_mask
 
 
 def domain_fit_params(estimator, domains):
@@ -103,12 +103,7 @@ def evaluate_transductive(estimator, X, y, domains, *, target_domains=None,
     if not hasattr(estimator, "fit"):
         raise TypeError(f"estimator must be an estimator with fit, got {estimator!r}.")
     y = np.asarray(y)
-    domains = np.asarray(domains)
-    n_rows = len(y)
-    if domains.ndim != 1 or len(domains) != n_rows:
-        raise ValueError(
-            f"domains must hold one label per row of X ({n_rows} rows), got shape "
-            f"{domains.shape}.")
+    domains = check_domains(domains, len(y))
     names = np.unique(domains)
     if target_domains is None:
         targets = names

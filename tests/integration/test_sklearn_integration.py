@@ -6,7 +6,7 @@ import joblib
 import numpy as np
 import pytest
 import sklearn
-from conftest import TINY
+from helpers import TINY
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, cross_validate
 from sklearn.pipeline import make_pipeline

@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 import torch
-from conftest import TINY
+from helpers import TINY
 from joblib import parallel_backend
 from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, cross_validate
 

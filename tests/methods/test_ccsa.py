@@ -1,11 +1,15 @@
 """CCSAClassifier: its loss, its settings, and that it aligns classes across domains."""
 
+import math
+
 import numpy as np
 import pytest
-from conftest import TINY
+import torch
+from helpers import TINY
 from scipy.spatial.distance import cdist
 
 from skda import CCSAClassifier, ERMClassifier
+from skda.methods.ccsa import contrastive_alignment
 
 
 def test_alpha_zero_is_erm(multi_domain):
@@ -43,10 +47,10 @@ def test_one_labeled_domain_is_an_error(moons_uda):
 
 
 @pytest.mark.parametrize("params, error, match", [
-    ({"alpha": 1.5}, ValueError, r"alpha must be a finite number in \[0.0, 1.0\]"),
-    ({"alpha": float("nan")}, ValueError, "alpha must be a finite number"),
-    ({"margin": -1}, ValueError, r"margin must be a finite number in \[0.0, inf\)"),
-    ({"margin": "wide"}, TypeError, "margin must be a real number"),
+    ({"alpha": 1.5}, ValueError, r"alpha must be a finite real number in \[0, 1\], got 1.5"),
+    ({"alpha": float("nan")}, ValueError, "alpha must be a finite real number in .*, got nan"),
+    ({"margin": -1}, ValueError, "margin must be a finite real number >= 0, got -1"),
+    ({"margin": "wide"}, TypeError, "margin must be a finite real number >= 0, got 'wide'"),
 ])
 def test_invalid_parameters(params, error, match, multi_domain):
     X, y, d = multi_domain
@@ -106,3 +110,39 @@ def test_pair_losses_ignore_the_scale_of_the_features():
     with pytest.raises(TypeError, match="normalize_features must be a bool"):
         CCSAClassifier(normalize_features=1, **TINY).fit(
             X.numpy(), y.numpy(), domains=d.numpy())
+
+
+def test_contrastive_alignment_of_two_known_pairs():
+    # rows 0, 1 in domain 0; rows 2, 3 in domain 1. Cross-domain pairs:
+    # (0,2) same class at distance 5, (1,3) same class at distance 0.5,
+    # (0,3) and (1,2) different classes at distance sqrt(0.5^2 + 4^2) etc.
+    z = torch.tensor([[0.0, 0.0], [3.0, 0.0], [3.0, 4.0], [3.0, 0.5]])
+    y = torch.tensor([0, 1, 0, 1])
+    domains = torch.tensor([0, 0, 1, 1])
+    alignment, separation = contrastive_alignment(z, y, domains, margin=1.0)
+    # same-class cross-domain pairs (each counted both ways): d^2 = 25 and 0.25
+    assert alignment.item() == pytest.approx((25 + 0.25) / 2)
+    # different-class pairs: (0,3) at sqrt(9.25) > margin -> 0; (1,2) at 4 -> 0
+    assert separation.item() == pytest.approx(0.0)
+    # a larger margin makes the pair (0,3) cost (m - sqrt(9.25))^2 and (1,2) (m - 4)^2
+    _, separation = contrastive_alignment(z, y, domains, margin=5.0)
+    expected = ((5 - math.sqrt(9.25)) ** 2 + (5 - 4) ** 2) / 2
+    assert separation.item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_contrastive_alignment_ignores_same_domain_and_unlabeled_pairs():
+    z = torch.tensor([[0.0], [10.0], [0.0], [7.0]])
+    # rows 0 and 1 share domain and class: no pair; row 3 is unlabeled
+    y = torch.tensor([0, 0, 0, -1])
+    domains = torch.tensor([0, 0, 1, 1])
+    alignment, separation = contrastive_alignment(z, y, domains)
+    assert alignment.item() == pytest.approx((0 + 100) / 2)  # pairs (0,2) and (1,2)
+    assert separation.item() == 0.0  # no different-class pair at all, no NaN
+
+
+def test_contrastive_alignment_gradient_is_finite_for_coincident_points():
+    z = torch.zeros(4, 3, requires_grad=True)
+    alignment, separation = contrastive_alignment(
+        z, torch.tensor([0, 1, 0, 1]), torch.tensor([0, 0, 1, 1]))
+    (alignment + separation).backward()
+    assert torch.isfinite(z.grad).all()

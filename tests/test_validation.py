@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import TINY
+from helpers import TINY
 from sklearn.exceptions import NotFittedError
 
 from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
@@ -14,12 +14,13 @@ ESTIMATORS = [ERMClassifier, DANNClassifier, CCSAClassifier, SagNetClassifier]
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_domains_of_wrong_length(Estimator, moons_uda):
     X, y, d = moons_uda
-    with pytest.raises(ValueError, match=r"domains has 199 entries but X has 200 rows"):
+    with pytest.raises(ValueError, match=r"domains must hold one domain label per row of X "
+                                         r"\(200 rows\), got shape \(199,\)"):
         Estimator(**TINY).fit(X, y, domains=d[:-1])
 
 
 @pytest.mark.parametrize("domains, match", [
-    (np.zeros((200, 2)), "domains must be 1-D"),
+    (np.zeros((200, 2)), r"domains must hold one domain label per row of X \(200 rows\)"),
     (np.r_[np.zeros(199), np.nan], "domains contains a missing entry"),
     (np.array(["a"] * 199 + [None], dtype=object), "domains contains a missing entry"),
 ])
@@ -88,13 +89,16 @@ def test_predict_with_wrong_number_of_features(method, moons_uda):
 
 
 @pytest.mark.parametrize("params, error, match", [
-    ({"max_epochs": 0}, ValueError, "max_epochs == 0, must be >= 1"),
-    ({"batch_size": 2.5}, TypeError, "batch_size must be an instance of"),
-    ({"lr": -1.0}, ValueError, "lr == -1.0, must be > 0"),
+    ({"max_epochs": 0}, ValueError, "max_epochs must be an int >= 1 or 'auto', got 0"),
+    ({"batch_size": 2.5}, TypeError, "batch_size must be an int >= 1, got 2.5"),
+    ({"lr": -1.0}, ValueError, "lr must be a finite real number > 0, got -1.0"),
+    ({"lr": float("nan")}, ValueError, "lr must be a finite real number > 0, got nan"),
+    ({"lr": float("inf")}, ValueError, "lr must be a finite real number > 0, got inf"),
+    ({"verbose": True}, TypeError, "verbose must be an int >= 0, got True"),
     ({"hidden_layer_sizes": (10, 0)}, ValueError, "hidden_layer_sizes must be a tuple"),
-    ({"lambda_": -0.5}, ValueError, r"lambda_ must be a finite number in \[0.0, inf\)"),
-    ({"lambda_": float("inf")}, ValueError, r"lambda_ must be a finite number in \[0.0, inf\)"),
-    ({"lambda_": "big"}, TypeError, "lambda_ must be a real number"),
+    ({"lambda_": -0.5}, ValueError, "lambda_ must be a finite real number >= 0, got -0.5"),
+    ({"lambda_": float("inf")}, ValueError, "lambda_ must be a finite real number >= 0, got inf"),
+    ({"lambda_": "big"}, TypeError, "lambda_ must be a finite real number >= 0, got 'big'"),
     ({"lambda_warmup": "yes"}, TypeError, "lambda_warmup must be a bool"),
     ({"discriminator_hidden_layer_sizes": "wide"}, ValueError,
      "discriminator_hidden_layer_sizes must be a tuple"),
@@ -102,7 +106,8 @@ def test_predict_with_wrong_number_of_features(method, moons_uda):
     ({"optimizer": "adam"}, TypeError, "optimizer must be a torch optimizer class"),
     ({"callbacks": "print"}, TypeError, "callbacks must be None or a list"),
     ({"lamda_": 1.0}, TypeError, r"unexpected parameter\(s\) \['lamda_'\]"),
-    ({"module": "resnet"}, TypeError, "module must be None, a torch.nn.Module"),
+    ({"module": "resnet"}, TypeError,
+     "module must be None or a torch.nn.Module subclass or instance"),
     ({"module__width": 3}, TypeError, "module__\\* parameters \\['width'\\] need a `module`"),
 ])
 def test_invalid_parameters_fail_in_fit_not_init(params, error, match, moons_uda):
@@ -155,3 +160,69 @@ def test_images_and_labels_of_different_lengths(digit_images):
     X, y, d = digit_images
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         ERMClassifier(**TINY).fit(X, y[:-1], domains=d)
+
+
+# -- one domain check everywhere -------------------------------------------------------------
+
+
+def _domain_consumers():
+    from skda.metrics import per_domain_scores
+    from skda.model_selection import (
+        LeaveOneDomainOut,
+        TrainingDomainValidation,
+        evaluate_transductive,
+    )
+    from skda.plot import plot_embedding
+
+    def fit(X, y, d):
+        ERMClassifier(**TINY).fit(X, y, domains=d)
+
+    def split(cv):
+        return lambda X, y, d: next(cv.split(X, y, groups=d))
+
+    def scores(X, y, d):
+        per_domain_scores(_fitted_erm(X, y), X, y, d)
+
+    def embedding(X, y, d):
+        pytest.importorskip("matplotlib")
+        plot_embedding({"ERM": _fitted_erm(X, y)}, X, y, d)
+
+    def transductive(X, y, d):
+        evaluate_transductive(ERMClassifier(**TINY), X, y, d)
+
+    return {"fit": fit, "LeaveOneDomainOut": split(LeaveOneDomainOut()),
+            "TrainingDomainValidation": split(TrainingDomainValidation()),
+            "per_domain_scores": scores, "plot_embedding": embedding,
+            "evaluate_transductive": transductive}
+
+
+_FITTED = {}
+
+
+def _fitted_erm(X, y):
+    if "erm" not in _FITTED:
+        _FITTED["erm"] = ERMClassifier(**TINY).fit(X, y)
+    return _FITTED["erm"]
+
+
+@pytest.mark.parametrize("consumer", list(_domain_consumers()))
+@pytest.mark.parametrize("bad, error, match", [
+    (lambda d: d[:-1], ValueError, r"one domain label per row of X \(200 rows\)"),
+    (lambda d: np.stack([d, d], axis=1), ValueError, r"one domain label per row of X"),
+    (lambda d: "source", TypeError, "must be array-like with one domain label per row"),
+    (lambda d: np.where(np.arange(len(d)) == 3, None, d), ValueError,
+     "contains a missing entry"),
+])
+def test_every_function_checks_domains_alike(consumer, bad, error, match, moons):
+    X, y, d, _ = moons
+    with pytest.raises(error, match=match):
+        _domain_consumers()[consumer](X, y, bad(d))
+
+
+def test_pandas_missing_domain_is_named():
+    pd = pytest.importorskip("pandas")
+    from skda._validation import check_domains
+
+    domains = pd.array(["a", pd.NA, "b"], dtype="string")
+    with pytest.raises(ValueError, match="domains contains a missing entry"):
+        check_domains(domains, 3)

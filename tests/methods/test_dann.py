@@ -9,8 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 
 from skda import DANNClassifier, ERMClassifier
-from skda.engine.callbacks import ganin_schedule
-from skda.modules import grad_reverse
+from skda.methods.dann import ganin_schedule, grad_reverse
 
 
 def test_gradient_reversal_flips_and_scales_the_gradient():

@@ -1,17 +1,17 @@
 """SagNetClassifier: its split of the backbone, its three updates, its settings."""
 
 import copy
+import math
 
 import numpy as np
 import pytest
 import torch
-from conftest import TINY, TINY_IMAGES
-from test_images import TinyCNN
+from helpers import TINY, TINY_IMAGES, TinyCNN
 from torch import nn
 
 from skda import SagNetClassifier
 from skda.methods import SagNet
-from skda.methods.sagnet import _split_backbone
+from skda.methods.sagnet import split_backbone, uniform_cross_entropy
 from skda.modules import (
     MLP,
     ConvNet,
@@ -51,11 +51,11 @@ def test_default_cut_of_the_convnet_is_after_its_input_standardization(digit_ima
 def test_default_cut_of_a_pooled_backbone_is_before_its_last_block():
     pooled = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Conv2d(4, 4, 3), nn.Conv2d(4, 8, 3),
                            GlobalAvgPool())
-    shared, tail = _split_backbone(pooled, None)
+    shared, tail = split_backbone(pooled, None)
     assert len(shared) == 2 and len(tail) == 2 and isinstance(tail[1], GlobalAvgPool)
     # without an input standardization the ConvNet is randomized at its output (DomainBed's)
     plain = ConvNet((1, 16, 16), channels=(4,), width=8, standardize=False)
-    shared, tail = _split_backbone(plain, None)
+    shared, tail = split_backbone(plain, None)
     assert len(tail) == 0 and len(shared) == len(plain)
 
 
@@ -98,8 +98,8 @@ def test_stage_needs_a_sequential_backbone(digit_images):
 
 
 @pytest.mark.parametrize("params, error, match", [
-    ({"adv_weight": -0.1}, ValueError, "adv_weight must be a finite number"),
-    ({"alpha": 0.0}, ValueError, r"alpha must be a finite number in \(0.0, inf\)"),
+    ({"adv_weight": -0.1}, ValueError, "adv_weight must be a finite real number >= 0, got -0.1"),
+    ({"alpha": 0.0}, ValueError, "alpha must be a finite real number > 0, got 0.0"),
     ({"randomization_stage": 1.5}, TypeError, "randomization_stage must be None or an int"),
 ])
 def test_invalid_parameters(params, error, match, multi_domain):
@@ -194,3 +194,8 @@ def test_sagnet_predictions_depend_less_on_colour():
         unchanged[Estimator.__name__] = np.mean(
             [np.mean(m.predict(test) == m.predict(recoloured)) for m in models])
     assert unchanged["SagNetClassifier"] > unchanged["ERMClassifier"] + 0.05, unchanged
+
+
+def test_uniform_cross_entropy_is_log_k_at_uniform_predictions():
+    assert uniform_cross_entropy(torch.zeros(3, 10)).item() == pytest.approx(math.log(10))
+    assert uniform_cross_entropy(torch.tensor([[10.0, 0.0]])).item() > math.log(2)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import TINY, TINY_IMAGES
+from helpers import TINY, TINY_IMAGES, TinyCNN
 from torch import nn
 
 from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
@@ -67,17 +67,6 @@ def test_convnet_through_module_params(digit_images):
     clf = ERMClassifier(module=ConvNet, module__channels=(4, 6), module__width=5, **TINY_IMAGES)
     clf.fit(X, y, domains=d)
     assert clf.transform(X[:3]).shape == (3, 5)
-
-
-class TinyCNN(nn.Module):
-    """A user backbone that needs the image shape."""
-
-    def __init__(self, input_shape, width=5):
-        super().__init__()
-        self.conv = nn.Conv2d(input_shape[0], width, 3, padding=1)
-
-    def forward(self, X):
-        return torch.relu(self.conv(X)).mean(dim=(2, 3))
 
 
 def test_user_backbone_gets_input_shape(digit_images):

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import TINY, TINY_IMAGES
+from helpers import REPO, TINY, TINY_IMAGES
 
 from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
 
@@ -58,7 +58,7 @@ def test_gpu_model_loads_and_predicts_without_cuda(Estimator, moons, tmp_path):
         "p = clf.predict_proba(np.load(sys.argv[1] + '/X.npy'))\n"
         "np.testing.assert_allclose(p, np.load(sys.argv[1] + '/expected.npy'), atol=1e-5)\n"
     )
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = str(REPO)
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": "",
            "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
     result = subprocess.run([sys.executable, "-c", script, str(tmp_path)], env=env,

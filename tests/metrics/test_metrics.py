@@ -61,7 +61,7 @@ def test_per_domain_scores_frame_and_errors():
     assert frame["accuracy"].tolist() == [1.0, 0.5]
     with pytest.raises(ValueError, match="metrics must be"):
         per_domain_scores(TableModel(), X, [1, 1, 0, 1], ["a"] * 4, metrics=["f1"])
-    with pytest.raises(ValueError, match="one label per row"):
+    with pytest.raises(ValueError, match="one domain label per row"):
         per_domain_scores(TableModel(), X, [1, 1, 0, 1], ["a"] * 3)
     with pytest.raises(ValueError, match="no labeled rows"):
         per_domain_scores(TableModel(), X, [-1] * 4, ["a"] * 4)

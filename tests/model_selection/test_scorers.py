@@ -1,20 +1,13 @@
-"""Splitters, transductive evaluation and unsupervised scorers (skda.model_selection)."""
+"""The label-free scorers, on cases whose answer is known."""
 
 import numpy as np
 import pandas as pd
 import pytest
-import sklearn
-from conftest import TINY
+from helpers import TINY
 from scipy.stats import norm
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import (
-    GridSearchCV,
-    LeaveOneGroupOut,
-    cross_validate,
-)
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.model_selection import GridSearchCV, cross_validate
 
 from skda import DANNClassifier, ERMClassifier
 from skda.model_selection import (
@@ -27,184 +20,9 @@ from skda.model_selection import (
     SoftNeighborhoodDensityScorer,
     SourceAccuracyScorer,
     TrainingDomainValidation,
-    evaluate_transductive,
 )
 
 # -- splitters ------------------------------------------------------------------------------
-
-
-def test_leave_one_domain_out_matches_leave_one_group_out(multi_domain):
-    X, y, d = multi_domain
-    ours = list(LeaveOneDomainOut().split(X, y, groups=d))
-    theirs = list(LeaveOneGroupOut().split(X, y, groups=d))
-    assert len(ours) == 4 == LeaveOneDomainOut().get_n_splits(groups=d)
-    for (train, test), (train2, test2) in zip(ours, theirs, strict=True):
-        np.testing.assert_array_equal(train, train2)
-        np.testing.assert_array_equal(test, test2)
-        assert len(np.unique(d[test])) == 1 and d[test][0] not in d[train]
-
-
-def test_domains_argument_wins_over_groups(multi_domain):
-    X, y, d = multi_domain
-    other = np.where(d == "site0", "a", "b")
-    splits = list(LeaveOneDomainOut().split(X, y, groups=other, domains=d))
-    assert len(splits) == 4
-
-
-@pytest.mark.parametrize("cv", [LeaveOneDomainOut(), TrainingDomainValidation()])
-def test_splitters_need_domains(cv, multi_domain):
-    X, y, _ = multi_domain
-    with pytest.raises(ValueError, match="groups=domains"):
-        next(cv.split(X, y))
-    with pytest.raises(ValueError, match="one domain label per row"):
-        next(cv.split(X, y, groups=np.zeros(3)))
-
-
-def test_leave_one_domain_out_needs_two_domains():
-    with pytest.raises(ValueError, match="at least 2 domains"):
-        next(LeaveOneDomainOut().split(np.zeros((4, 1)), groups=np.zeros(4)))
-
-
-def test_training_domain_validation_slices_every_domain_and_class(multi_domain):
-    X, y, d = multi_domain
-    y = y.copy()
-    y[d == "site3"] = -1  # an unlabeled target domain is sliced too
-    cv = TrainingDomainValidation(n_splits=3, test_size=0.25, random_state=0)
-    splits = list(cv.split(X, y, groups=d))
-    assert len(splits) == 3 == cv.get_n_splits()
-    for train, test in splits:
-        assert np.intersect1d(train, test).size == 0
-        assert np.union1d(train, test).size == len(y)
-        for site in np.unique(d):
-            for label in np.unique(y[d == site]):
-                cell = np.flatnonzero((d == site) & (y == label))
-                expected = int(np.floor(0.25 * cell.size + 0.5))
-                assert np.isin(cell, test).sum() == expected
-    assert not np.array_equal(splits[0][1], splits[1][1])  # independent draws
-    again = list(TrainingDomainValidation(n_splits=3, test_size=0.25, random_state=0)
-                 .split(X, y, domains=d))
-    for (_, test), (_, test2) in zip(splits, again, strict=True):
-        np.testing.assert_array_equal(test, test2)
-
-
-def test_training_domain_validation_keeps_single_row_cells_in_training():
-    y = np.array([0, 0, 0, 0, 1])
-    train, test = next(TrainingDomainValidation(test_size=0.5, random_state=0)
-                       .split(np.zeros((5, 1)), y, groups=np.zeros(5)))
-    assert 4 in train and len(test) == 2
-
-
-@pytest.mark.parametrize("params, match", [
-    ({"test_size": 0.0}, "test_size"), ({"test_size": 1.5}, "test_size"),
-    ({"n_splits": 0}, "n_splits")])
-def test_training_domain_validation_rejects_bad_parameters(params, match):
-    with pytest.raises(ValueError, match=match):
-        next(TrainingDomainValidation(**params).split(np.zeros((4, 1)), groups=np.zeros(4)))
-
-
-def test_splitters_work_as_cv_with_groups(multi_domain):
-    X, y, d = multi_domain
-    result = cross_validate(LogisticRegression(), X, y, groups=d, cv=LeaveOneDomainOut())
-    assert len(result["test_score"]) == 4
-    result = cross_validate(LogisticRegression(), X, y, groups=d,
-                            cv=TrainingDomainValidation(n_splits=2, random_state=0))
-    assert len(result["test_score"]) == 2
-
-
-def test_splitters_receive_routed_domains(multi_domain):
-    X, y, d = multi_domain
-    with sklearn.config_context(enable_metadata_routing=True):
-        result = cross_validate(LogisticRegression(), X, y, cv=LeaveOneDomainOut(),
-                                params={"domains": d})
-        assert len(result["test_score"]) == 4
-        # domains routed both to the splitter and to the estimator's fit
-        model = DANNClassifier(**TINY).set_fit_request(domains=True)
-        search = GridSearchCV(model, {"lambda_": [0.0, 1.0]}, cv=LeaveOneDomainOut())
-        search.fit(X, y, domains=d)
-        assert len(search.cv_results_["split3_test_score"]) == 2
-        assert list(search.best_estimator_.domains_) == list(np.unique(d))
-
-
-# -- transductive evaluation ---------------------------------------------------------------
-
-
-class NearestMeanClassifier(ClassifierMixin, BaseEstimator):
-    """Predicts the class of the nearest class mean of labeled rows; records what fit saw."""
-
-    def fit(self, X, y, domains=None):
-        self.seen_y_ = np.array(y, copy=True)
-        self.seen_domains_ = np.asarray(domains)
-        labeled = self.seen_y_ != -1
-        self.classes_ = np.unique(self.seen_y_[labeled])
-        self.means_ = np.array([np.asarray(X)[labeled & (self.seen_y_ == c)].mean(axis=0)
-                                for c in self.classes_])
-        return self
-
-    def predict(self, X):
-        distances = ((np.asarray(X)[:, None, :] - self.means_[None]) ** 2).sum(axis=2)
-        return self.classes_[distances.argmin(axis=1)]
-
-
-def test_transductive_hides_only_the_target_labels(multi_domain):
-    X, y, d = multi_domain
-    y_before = y.copy()
-    table = evaluate_transductive(NearestMeanClassifier(), X, y, d, return_estimator=True)
-    np.testing.assert_array_equal(y, y_before)  # the caller's labels untouched
-    assert list(table["domain"]) == ["site0", "site1", "site2", "site3"]
-    for name, model, score, n in zip(table["domain"], table["estimator"],
-                                     table["test_score"], table["n_target"], strict=True):
-        target = d == name
-        assert np.all(model.seen_y_[target] == -1)
-        np.testing.assert_array_equal(model.seen_y_[~target], y[~target])
-        np.testing.assert_array_equal(model.seen_domains_, d)
-        assert n == target.sum()
-        assert score == pytest.approx(model.score(X[target], y[target]))
-
-
-def test_transductive_matches_a_hand_made_dann_fit(moons):
-    X, y, d, target = moons
-    table = evaluate_transductive(DANNClassifier(**TINY), X, y, d, target_domains=["target"],
-                                  scoring=["accuracy", "balanced_accuracy"])
-    manual = DANNClassifier(**TINY).fit(X, np.where(target, -1, y), domains=d)
-    assert table["test_accuracy"][0] == manual.score(X[target], y[target])
-    assert set(table) == {"domain", "fit_time", "score_time", "n_target", "test_accuracy",
-                          "test_balanced_accuracy"}
-
-
-def test_transductive_parallel_pipeline_and_frame(multi_domain):
-    X, y, d = multi_domain
-    pipe = make_pipeline(StandardScaler(), NearestMeanClassifier())
-    serial = evaluate_transductive(pipe, X, y, d, as_frame=True)
-    parallel = evaluate_transductive(pipe, X, y, d, n_jobs=2, as_frame=True)
-    assert isinstance(serial, pd.DataFrame) and len(serial) == 4
-    pd.testing.assert_series_equal(serial["test_score"], parallel["test_score"])
-
-
-def test_transductive_string_labels_and_unlabeled_target_rows(multi_domain):
-    X, y, d = multi_domain
-    names = np.array(["cat", "dog", "eel"])[y]
-    table = evaluate_transductive(NearestMeanClassifier(), X, names.astype(object), d)
-    expected = evaluate_transductive(NearestMeanClassifier(), X, y, d)
-    np.testing.assert_allclose(table["test_score"], expected["test_score"])
-    partly = y.copy()
-    partly[:5] = -1  # rows never labeled are left out of their domain's score
-    table = evaluate_transductive(NearestMeanClassifier(), X, partly, d, target_domains=["site0"])
-    assert table["n_target"][0] == (d == "site0").sum() - 5
-
-
-def test_transductive_rejects_bad_input(multi_domain):
-    X, y, d = multi_domain
-    with pytest.raises(ValueError, match="not among the domains"):
-        evaluate_transductive(NearestMeanClassifier(), X, y, d, target_domains=["nope"])
-    with pytest.raises(ValueError, match="one label per row"):
-        evaluate_transductive(NearestMeanClassifier(), X, y, d[:5])
-    with pytest.raises(ValueError, match="at least 2 domains"):
-        evaluate_transductive(NearestMeanClassifier(), X, y, np.zeros(len(y)))
-    with pytest.raises(TypeError, match="estimator"):
-        evaluate_transductive("model", X, y, d)
-
-
-# -- scorers --------------------------------------------------------------------------------
 
 
 class FixedModel(ClassifierMixin, BaseEstimator):
@@ -391,7 +209,7 @@ def test_scorers_refuse_folds_without_target_or_source(covariate_shift):
     for scorer in (ImportanceWeightedScorer(), CircularValidationScorer()):
         with pytest.raises(ValueError, match="needs labeled source rows"):
             scorer(model, X[target], y[target])
-    with pytest.raises(ValueError, match="loss must be one of"):
+    with pytest.raises(ValueError, match="loss must be 'zero_one' or 'log_loss'"):
         ImportanceWeightedScorer(loss="hinge")(model, X, y)
     with pytest.raises(TypeError, match="transform"):
         DeepEmbeddedValidationScorer()(LogisticRegression().fit(X, y_true), X, y)

@@ -11,7 +11,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from conftest import TINY, TINY_IMAGES
+from helpers import REPO, TINY, TINY_IMAGES
 
 from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
 from skda.engine.batching import BalancedBatches, DomainData
@@ -103,7 +103,7 @@ def test_two_process_data_parallel_training_on_cpu(tmp_path):
 
     script = tmp_path / "train.py"
     script.write_text(DATA_PARALLEL_SCRIPT)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = str(REPO)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]),
            "OMP_NUM_THREADS": "1"}
     result = subprocess.run(

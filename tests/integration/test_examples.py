@@ -1,9 +1,10 @@
 """The documented examples run as written (the docs include them verbatim)."""
 
 import runpy
-from pathlib import Path
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+from helpers import REPO
+
+EXAMPLES = REPO / "examples"
 
 
 def test_quickstart_grid_search(capsys):

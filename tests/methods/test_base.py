@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import TINY
+from helpers import TINY
 from torch import nn
 
 from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier

@@ -1,0 +1,75 @@
+"""The backbone a method is built on, from the estimator's ``module`` parameters."""
+
+import copy
+import inspect
+
+import torch
+from torch import nn
+
+from .._params import hidden_sizes
+from ..modules import MLP, ConvNet
+
+
+def build_featurizer(module, module_params, input_shape, hidden_layer_sizes):
+    """The backbone and the width of the features it returns.
+
+    Parameters
+    ----------
+    module : None, torch.nn.Module subclass or instance
+        The estimator's ``module`` (already validated).
+    module_params : dict
+        The ``module__*`` parameters, without the prefix.
+    input_shape : tuple of int
+        Shape of one row of X.
+    hidden_layer_sizes : int or tuple of int
+        Widths of the default MLP.
+    """
+    images = len(input_shape) > 1
+    if module is None:
+        if module_params:
+            raise TypeError(
+                f"module__* parameters {sorted(module_params)} need a `module` class (e.g. "
+                "module=skda.modules.ConvNet, module__channels=(16, 32)); the default "
+                "backbone takes no module__* parameters.")
+        net = ConvNet(input_shape) if images else MLP(input_shape[0],
+                                                      hidden_sizes(hidden_layer_sizes))
+        return net, net.n_features_out
+    if isinstance(module, nn.Module):
+        if module_params:
+            raise TypeError(
+                f"module__* parameters {sorted(module_params)} cannot be applied to a module "
+                "instance; pass the module class instead.")
+        featurizer = copy.deepcopy(module)
+    else:
+        kwargs = dict(module_params)
+        accepted = inspect.signature(module).parameters
+        if "n_features_in" in accepted and not images:
+            kwargs.setdefault("n_features_in", input_shape[0])
+        if "input_shape" in accepted:
+            kwargs.setdefault("input_shape", tuple(input_shape))
+        featurizer = module(**kwargs)
+    return featurizer, output_width(featurizer, input_shape)
+
+
+def probe_output(module, input_shape):
+    """``module``'s output for a dummy batch of two inputs of ``input_shape`` (eval mode)."""
+    was_training = module.training
+    module.eval()
+    shape = (2, *input_shape)
+    try:
+        with torch.no_grad():
+            return module(torch.zeros(shape))
+    except Exception as exc:
+        raise ValueError(f"module failed on a batch of shape {shape}: {exc}") from exc
+    finally:
+        module.train(was_training)
+
+
+def output_width(featurizer, input_shape):
+    """Width of the features ``featurizer`` returns, found with a dummy batch."""
+    out = probe_output(featurizer, input_shape)
+    if not isinstance(out, torch.Tensor) or out.ndim != 2:
+        shape = getattr(out, "shape", type(out).__name__)
+        raise ValueError(
+            f"module must return a 2-D feature tensor (batch, width), got {shape}.")
+    return out.shape[1]

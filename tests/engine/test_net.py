@@ -1,0 +1,149 @@
+"""DomainNet: the per-epoch terms, the contract with the methods, the skorch it relies on."""
+
+import numpy as np
+import pytest
+import torch
+
+
+def test_epoch_terms_are_batch_means(moons_uda):
+    """train_domain_acc in the history is the mean of the per-batch accuracies."""
+    from skorch.callbacks import Callback
+
+    from skda import DANNClassifier
+
+    per_batch = []
+
+    class Spy(Callback):
+        def on_batch_end(self, net, batch=None, training=False, **kwargs):
+            X, _, d = batch
+            with torch.no_grad():
+                z = net.module_.featurizer(X)
+                acc = (net.module_.discriminator(z).argmax(1) == d).float().mean()
+            per_batch.append(acc.item())
+
+    X, y, d = moons_uda
+    # a tiny lr: the weights barely move between the step and the spy's read
+    clf = DANNClassifier(max_epochs=1, batch_size=50, hidden_layer_sizes=(8,), lr=1e-12,
+                         callbacks=[Spy()], random_state=0).fit(X, y, domains=d)
+    assert np.isclose(clf.net_.history[-1, "train_domain_acc"], np.mean(per_batch))
+
+
+# -- the contract between the engine and the methods ---------------------------------------
+
+
+def test_engine_imports_nothing_from_the_methods():
+    """The engine owns the contract; methods build on it, never the other way round."""
+    import ast
+    from pathlib import Path
+
+    import skda.engine
+
+    for path in Path(skda.engine.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                module = "." * node.level + (node.module or "")
+                assert "methods" not in module, f"{path.name} imports {module}"
+
+
+def test_forward_is_prediction_only():
+    """forward(X) gives logits; the training loss has its own entry point."""
+    import inspect
+
+    from skda.engine import DomainAlgorithm
+    from skda.methods import CCSA, DANN, ERM, SagNet
+
+    for cls in (DomainAlgorithm, ERM, DANN, CCSA, SagNet):
+        assert list(inspect.signature(cls.forward).parameters) == ["self", "X"], cls
+
+
+def test_a_method_without_a_loss_says_what_to_implement():
+    from skda.engine import DomainAlgorithm
+
+    algorithm = DomainAlgorithm(torch.nn.Identity(), 2, 2)
+    X, y = torch.zeros(4, 2), torch.zeros(4, dtype=torch.long)
+    with pytest.raises(NotImplementedError, match="must implement training_loss"):
+        algorithm.training_loss(X, y, y, None)
+    assert algorithm(X).shape == (4, 2)
+
+
+def test_training_objective_shares_the_parameters_and_computes_the_loss(moons_uda):
+    from skda.engine import TrainingObjective, algorithm_of
+    from skda.methods import ERM
+    from skda.modules import MLP, MaskedCrossEntropy
+
+    algorithm = ERM(MLP(2, (4,)), 4, 2)
+    objective = TrainingObjective(algorithm)
+    assert {id(p) for p in objective.parameters()} == {id(p) for p in algorithm.parameters()}
+    X, y = torch.randn(6, 2), torch.tensor([0, 1, 0, 1, -1, -1])
+    loss, terms = objective(X, y, torch.zeros(6, dtype=torch.long), MaskedCrossEntropy())
+    torch.testing.assert_close(loss, MaskedCrossEntropy()(algorithm(X), y))
+    assert terms == {}
+
+    class Net:  # what algorithm_of reads: the net's module_
+        module_ = objective
+
+    assert algorithm_of(Net) is algorithm
+
+
+# -- the skorch internals DomainNet relies on ----------------------------------------------
+
+#: skorch methods DomainNet and AcceleratedDomainNet override or call, with the arguments
+#: they are written against. A skorch release that changes one of these fails here first,
+#: naming what to look at before the skorch bound in setup.py is raised.
+SKORCH_INTERNALS = {
+    "NeuralNet.notify": ["self", "method_name", "cb_kwargs"],
+    "NeuralNet.run_single_epoch": ["self", "iterator", "training", "prefix", "step_fn",
+                                   "fit_params"],
+    "NeuralNet.get_iterator": ["self", "dataset", "training"],
+    "NeuralNet.get_dataset": ["self", "X", "y"],
+    "NeuralNet.initialize_optimizer": ["self", "triggered_directly"],
+    "NeuralNet.get_params_for_optimizer": ["self", "prefix", "named_parameters"],
+    "NeuralNet.train_step": ["self", "batch", "fit_params"],
+    "NeuralNet.train_step_single": ["self", "batch", "fit_params"],
+    "NeuralNet._set_training": ["self", "training"],
+    "AccelerateMixin._initialize_accelerator": ["self"],
+    "AccelerateMixin._unwrap_accelerator": ["self"],
+    "AccelerateMixin.on_train_end": ["self", "net", "X", "y", "kwargs"],
+}
+
+
+@pytest.mark.parametrize("name, expected", SKORCH_INTERNALS.items())
+def test_skorch_internals_keep_their_signatures(name, expected):
+    import inspect
+
+    import skorch
+
+    owner, method = name.split(".")
+    if owner == "AccelerateMixin":
+        hf = pytest.importorskip("skorch.hf")
+        cls = hf.AccelerateMixin
+    else:
+        cls = skorch.NeuralNet
+    assert list(inspect.signature(getattr(cls, method)).parameters) == expected, (
+        f"skorch {skorch.__version__} changed {name}")
+
+
+def test_skorch_attributes_domain_net_reads(moons_uda):
+    from skda import ERMClassifier
+
+    X, y, d = moons_uda
+    net = ERMClassifier(hidden_layer_sizes=(4,), max_epochs=1, random_state=0).fit(
+        X, y, domains=d).net_
+    # read or extended by DomainNet: the registered prefixes and criteria, the history rows
+    assert "module" in net.prefixes_ and "optimizer" in net.prefixes_
+    assert net._criteria == ["criterion"]
+    assert isinstance(net.history[-1]["batches"], list)
+
+
+def test_installed_skorch_is_in_the_declared_range():
+    from importlib.metadata import PackageNotFoundError, requires, version
+
+    Requirement = pytest.importorskip("packaging.requirements").Requirement
+
+    try:
+        declared = [Requirement(r) for r in requires("skda") or []]
+    except PackageNotFoundError:
+        pytest.skip("skda is not installed (run from a source tree)")
+    (skorch,) = [r for r in declared if r.name == "skorch"]
+    assert skorch.specifier, "the skorch requirement must be bounded"
+    assert skorch.specifier.contains(version("skorch")), (version("skorch"), skorch.specifier)

@@ -1,0 +1,30 @@
+"""Settings and small models the tests share (imported as ``helpers``; see pyproject's pythonpath).
+
+Tiny networks and few epochs keep the suite within minutes on 2 cores; the
+tests check behaviour, not accuracy.
+"""
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+#: a small MLP trained for 3 epochs, seeded
+TINY = dict(hidden_layer_sizes=(8,), max_epochs=3, batch_size=32, random_state=0)
+
+#: the default ConvNet for 2 epochs on the CPU, seeded
+TINY_IMAGES = dict(max_epochs=2, batch_size=64, random_state=0, device="cpu")
+
+
+class TinyCNN(nn.Module):
+    """A user backbone that needs the image shape."""
+
+    def __init__(self, input_shape, width=5):
+        super().__init__()
+        self.conv = nn.Conv2d(input_shape[0], width, 3, padding=1)
+
+    def forward(self, X):
+        return torch.relu(self.conv(X)).mean(dim=(2, 3))
+
+#: the repository's root (examples/, benchmarks/ and the package beside tests/)
+REPO = Path(__file__).resolve().parents[1]
