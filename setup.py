@@ -33,8 +33,10 @@ setup(
         # matplotlib: the pictures are rendered by the tests
         "test": ["pytest>=7", "pandas>=1.5", "ruff>=0.5", "dask[distributed]>=2024.1",
                  "accelerate>=0.30", "matplotlib>=3.6"],
-        # sphinx + numpydoc build the API pages from the docstrings, myst-parser the results page
-        "docs": ["sphinx>=7", "numpydoc>=1.6", "myst-parser>=2"],
+        # sphinx + numpydoc: API pages from the docstrings; myst-parser: the results page;
+        # sphinx-gallery (0.17: sidebar download links): examples/ run into the gallery
+        "docs": ["sphinx>=7", "numpydoc>=1.6", "myst-parser>=2", "sphinx-gallery>=0.17",
+                 "pydata-sphinx-theme>=0.15"],
         # grid search and cross-validation on a Dask cluster (joblib's dask backend)
         "distributed": ["dask[distributed]>=2024.1"],
         # skda.plot: per-domain bars, feature maps, training curves

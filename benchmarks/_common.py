@@ -242,3 +242,17 @@ def run_and_save(name, run, report, args, plot=None):
     save_csv(records, out + ".csv")
     if plot is not None:
         plot(records, out + ".png")
+
+
+def task_tables(records, metrics, methods, tasks, heading):
+    """Markdown lines: per metric, ``heading(metric)`` and a methods x tasks table of mean ± sd.
+
+    ``records`` are dicts with ``task``, ``method`` and a value per metric.
+    """
+    parts = []
+    for metric in metrics:
+        rows = [[method, *(mean_sd([r[metric] for r in records
+                                    if r["task"] == task and r["method"] == method])
+                           for task in tasks)] for method in methods]
+        parts += ["", f"## {heading(metric)}", "", markdown_table(["method", *tasks], rows)]
+    return parts

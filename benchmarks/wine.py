@@ -23,11 +23,10 @@ from _common import (
     accuracy_arguments,
     bar_chart,
     grouped,
-    markdown_table,
-    mean_sd,
     parallel_records,
     run_and_save,
     run_stamp,
+    task_tables,
 )
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score, roc_auc_score
@@ -80,12 +79,7 @@ def report(records, args, seconds):
         "",
         run_stamp(args, seconds),
     ]
-    for metric in METRICS:
-        rows = [[method, *(mean_sd([r[metric] for r in records
-                                    if r["task"] == task and r["method"] == method])
-                           for task in TASKS)] for method in METHODS]
-        parts += ["", f"## {metric.replace('_', ' ')}", "",
-                  markdown_table(["method", *TASKS], rows)]
+    parts += task_tables(records, METRICS, METHODS, TASKS, lambda m: m.replace("_", " "))
     return "\n".join(parts) + "\n"
 
 

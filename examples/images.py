@@ -1,4 +1,6 @@
-"""Images: domain generalization to an unseen style of digits.
+"""
+Images: domain generalization to an unseen style of digits
+==========================================================
 
 The bundled 8x8 digits in six styles (colour and background texture). Each
 estimator trains on five styles and is scored on the held-out one, plain grey

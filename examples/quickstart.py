@@ -1,4 +1,6 @@
-"""Quickstart: choose DANN's adaptation strength by holding out whole domains.
+"""
+Quickstart: choose DANN's adaptation strength by holding out whole domains
+==========================================================================
 
 Four domains of the two-moons problem, each rotated a little further. For
 every value of ``lambda_``, GridSearchCV trains on three domains and scores

@@ -30,6 +30,12 @@ def encode_labels(y):
     codes : ndarray of int64
         Class index per row, ``-1`` for unlabeled rows.
     """
+    if np.asarray(y).dtype.kind in "US" and np.any(np.asarray(y) == str(UNLABELED)):
+        raise ValueError(
+            "y is a string array holding '-1': the unlabeled marker must be the integer -1, "
+            "which a string array cannot hold (assigning -1 into it stores the string '-1', "
+            "which would be trained as a class). Use an object array, e.g. "
+            "y = y.astype(object); y[unlabeled] = -1.")
     labeled = ~unlabeled_mask(y)
     if not labeled.any():
         raise ValueError(
@@ -78,13 +84,20 @@ def check_domains(domains, n_samples, name="domains"):
             f"{values.shape}.")
     if values.dtype.kind == "f":
         missing = not np.isfinite(values).all()
+    elif values.dtype.kind in "mM":
+        missing = np.isnat(values).any()
     else:
         missing = values.dtype.kind == "O" and any(_is_missing(v) for v in values)
     if missing:
         raise ValueError(
-            f"{name} contains a missing entry (None, NaN or infinity); every row needs a "
-            "domain label. Rows of unknown domain cannot be aligned: drop them or give "
+            f"{name} contains a missing entry (None, NaN, NaT or infinity); every row needs "
+            "a domain label. Rows of unknown domain cannot be aligned: drop them or give "
             "them a domain of their own.")
+    if values.dtype.kind in "USO" and any(isinstance(v, str) and not v.strip()
+                                          for v in np.unique(values.astype(object))):
+        raise ValueError(
+            f"{name} contains an empty string; name every domain (an empty label is "
+            "usually a missing one).")
     return values
 
 
@@ -189,3 +202,20 @@ def validate_X(estimator, X, y=NO_Y, reset=False):
             f"X has images of shape {X.shape[1:]} but {name} was fitted on "
             f"{estimator.input_shape_} (channels, height, width).")
     return X if y is NO_Y else (X, y)
+
+
+def holdout_per_cell(cells, fraction, rng):
+    """Mask of the rows held out: a share ``fraction`` of the rows of every cell.
+
+    ``cells`` holds one integer code per row (a domain, or a (domain,
+    class) pair). Each cell's share is rounded half up and drawn at random
+    with ``rng``; a cell always keeps at least one row, so a one-row cell is
+    never held out.
+    """
+    held = np.zeros(len(cells), dtype=bool)
+    rows = np.arange(len(cells))
+    for cell in np.unique(cells):
+        members = rows[cells == cell]
+        n_held = min(int(np.floor(fraction * len(members) + 0.5)), len(members) - 1)
+        held[rng.permutation(members)[:n_held]] = True
+    return held

@@ -94,7 +94,7 @@ def _embed(features, method, random_state):
                 random_state=random_state).fit_transform(features)
 
 
-def plot_embedding(estimators, X, y, domains, *, method="pca", max_points=1000,
+def plot_embedding(estimators, X, y, domains, *, y_true=None, method="pca", max_points=1000,
                    random_state=None, fig=None):
     """2-D map of each model's features, coloured by domain and by class.
 
@@ -103,6 +103,12 @@ def plot_embedding(estimators, X, y, domains, *, method="pca", max_points=1000,
     mix the domains while keeping the classes apart; compare a model without
     adaptation (ERM) with one with (the picture of the DANN paper, figure 2).
 
+    Mixed domains alone do not show that the classes line up across them:
+    a model can lay the target's class 0 on the source's class 1. Pass the
+    true labels as ``y_true`` to see it: the unlabeled rows (``y == -1``,
+    the target in unsupervised domain adaptation) are then coloured by
+    their true class, drawn with a cross where labeled rows are dots.
+
     Parameters
     ----------
     estimators : dict of str to fitted estimator or None
@@ -110,9 +116,17 @@ def plot_embedding(estimators, X, y, domains, *, method="pca", max_points=1000,
     X : array-like of shape (n_samples, n_features) or image array
         Inputs.
     y : array-like of shape (n_samples,)
-        Labels; ``-1`` rows are drawn grey as "unlabeled".
+        Labels as the models were trained with them: ``-1`` marks an
+        unlabeled row, drawn grey as "unlabeled" unless ``y_true`` gives its
+        class.
     domains : array-like of shape (n_samples,)
         Domain label of each row.
+    y_true : array-like of shape (n_samples,) or None, default=None
+        True labels of all rows, e.g. the target labels that were hidden
+        from training. Used only to colour the unlabeled rows in the "by
+        class" panel (a row that is ``-1`` here too stays grey); nothing is
+        fitted on them: the models are already fitted and the 2-D reduction
+        uses no labels. Must agree with ``y`` on the labeled rows.
     method : {"pca", "tsne"}, default="pca"
         Reduction to 2-D: PCA (fast, linear) or t-SNE (slower, local
         structure; each model's map is computed separately).
@@ -136,12 +150,26 @@ def plot_embedding(estimators, X, y, domains, *, method="pca", max_points=1000,
     y = np.asarray(y)
     if len(y) != len(X):
         raise ValueError(f"X and y must have the same number of rows, got {len(X)} and {len(y)}.")
+    unlabeled = unlabeled_mask(y)
+    if y_true is not None:
+        y_true = np.asarray(y_true)
+        if y_true.shape != y.shape:
+            raise ValueError(
+                f"y_true must hold one label per row of X, like y: got shape {y_true.shape} "
+                f"for {len(y)} rows.")
+        if np.any(y_true[~unlabeled] != y[~unlabeled]):
+            raise ValueError(
+                "y_true must agree with y on the labeled rows (y != -1); it only adds the "
+                "true class of the unlabeled ones.")
     domains = check_domains(domains, len(X))
     rng = check_random_state(random_state)
     rows = np.sort(rng.permutation(len(y))[:max_points])
     X_shown = np.asarray(X)[rows]
-    y, domains = y[rows], domains[rows]
-    unlabeled = unlabeled_mask(y)
+    y, domains, unlabeled = y[rows], domains[rows], unlabeled[rows]
+    # the class each point is coloured by; unknown (grey) where neither y nor y_true has one
+    shown_class = y if y_true is None else np.where(unlabeled, y_true[rows], y)
+    unknown = unlabeled_mask(shown_class) if y_true is not None else unlabeled
+    classes = np.unique(shown_class[~unknown])
     if fig is None:
         fig = plt.figure(figsize=(8, 3.4 * len(estimators)))
     axes = fig.subplots(len(estimators), 2, squeeze=False)
@@ -153,11 +181,17 @@ def plot_embedding(estimators, X, y, domains, *, method="pca", max_points=1000,
         for value in np.unique(domains):
             shown = domains == value
             by_domain.scatter(*points[shown].T, s=8, alpha=0.7, label=str(value))
-        for value in np.unique(y[~unlabeled]):
-            shown = (y == value) & ~unlabeled
-            by_class.scatter(*points[shown].T, s=8, alpha=0.7, label=str(value))
-        if unlabeled.any():
-            by_class.scatter(*points[unlabeled].T, s=8, alpha=0.4, color="0.6",
+        for k, value in enumerate(classes):
+            color = f"C{k % 10}"
+            is_class = (shown_class == value) & ~unknown
+            by_class.scatter(*points[is_class & ~unlabeled].T, s=8, alpha=0.7, color=color,
+                             label=str(value))
+            if y_true is not None and (is_class & unlabeled).any():
+                by_class.scatter(*points[is_class & unlabeled].T, s=14, alpha=0.7,
+                                 color=color, marker="x", linewidths=0.8,
+                                 label=f"{value}, unlabeled (true class)")
+        if unknown.any():
+            by_class.scatter(*points[unknown].T, s=8, alpha=0.4, color="0.6",
                              label="unlabeled")
         title = "inputs" if model is None else name
         by_domain.set_title(f"{title}: by domain", fontsize="medium")
@@ -180,20 +214,47 @@ def _history(estimator):
     return net.history, len(getattr(model, "domains_", ()))
 
 
+def _curve_columns(history):
+    """Numeric per-epoch columns of a skorch history, in the order they first appear."""
+    columns = []
+    for row in history:
+        for key, value in row.items():
+            if (key not in columns and key not in _NOT_CURVES and not key.endswith("_best")
+                    and isinstance(value, (int, float, np.floating))
+                    and not isinstance(value, bool)):
+                columns.append(key)
+    return columns
+
+
 def plot_training_curves(estimator, *, keys=None, fig=None):
     """Per-epoch training curves from the skorch history of a fitted estimator.
 
-    Losses on the left (``train_loss`` and the method's parts, e.g. DANN's
-    ``train_label_loss`` and ``train_domain_loss``); accuracies on the
-    right (``train_domain_acc``, the discriminator's accuracy, with chance
-    level dashed). A discriminator near chance means the features fool it.
+    Losses on the left: ``train_loss`` and the method's parts (e.g. DANN's
+    ``train_label_loss`` and ``train_domain_loss``), and ``valid_loss``
+    whenever the history has it (the label loss on a held-out validation
+    slice, recorded when the fit holds one out, as early stopping does),
+    dashed in the colour of the training curve it compares with:
+    ``train_label_loss`` where the method records one (DANN's ``train_loss``
+    also holds the domain loss), else ``train_loss``.
+
+    Accuracies on the right: ``train_domain_acc`` is DANN's discriminator
+    accuracy, with a dotted line at ``1 / n_domains``, the chance level of a
+    discriminator on domain-balanced training batches (each holds an equal
+    share of every domain). The discriminator is measured on the batches it
+    trains on, while it trains against the features: a curve near chance
+    means the features fool it, but it can sit well above chance while a
+    fresh probe, e.g. :func:`skda.metrics.proxy_a_distance` (a classifier
+    fitted on half of the final features and scored on the other half),
+    finds the domains aligned. The two measure different things: how the
+    adversarial game went, and how separable the final features are.
 
     Parameters
     ----------
     estimator : fitted skda estimator or Pipeline ending in one
         Its ``net_.history`` is drawn.
     keys : list of str or None, default=None
-        History columns to draw; ``None``: every numeric per-epoch column.
+        History columns to draw; ``None``: every numeric per-epoch column
+        (``valid_loss`` included when recorded).
     fig : matplotlib Figure or None, default=None
         Where to draw; ``None`` makes a new figure.
 
@@ -203,17 +264,20 @@ def plot_training_curves(estimator, *, keys=None, fig=None):
     """
     plt = _pyplot()
     history, n_domains = _history(estimator)
-    available = [k for k, v in history[-1].items()
-                 if k not in _NOT_CURVES and not k.endswith("_best")
-                 and isinstance(v, (int, float, np.floating))]
+    available = _curve_columns(history)
     if keys is None:
         keys = available
     missing = [k for k in keys if k not in available]
     if missing or not keys:
         raise ValueError(f"keys must be among the history's columns {available}, got {keys}.")
-    epochs = history[:, "epoch"]
+    epochs = np.array([row.get("epoch", np.nan) for row in history], dtype=float)
     accuracies = [k for k in keys if k.endswith("_acc")]
     losses = [k for k in keys if k not in accuracies]
+    # valid_loss is drawn right after the training curve it compares with, in its colour
+    partner = next((k for k in ("train_label_loss", "train_loss") if k in losses), None)
+    if "valid_loss" in losses and partner is not None:
+        losses.remove("valid_loss")
+        losses.insert(losses.index(partner) + 1, "valid_loss")
     if fig is None:
         fig = plt.figure(figsize=(4 + 4 * bool(accuracies and losses), 3.2))
     panels = [(label, group) for label, group in (("loss", losses), ("accuracy", accuracies))
@@ -221,11 +285,18 @@ def plot_training_curves(estimator, *, keys=None, fig=None):
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for ax, (label, group) in zip(axes, panels, strict=True):
         for key in group:
-            ax.plot(epochs, history[:, key], label=key)
+            values = np.array([row.get(key, np.nan) for row in history], dtype=float)
+            if key == "valid_loss" and partner in group:
+                color = next(line.get_color() for line in ax.lines
+                             if line.get_label() == partner)
+                ax.plot(epochs, values, label=key, color=color, linestyle="--")
+            else:
+                ax.plot(epochs, values, label=key)
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         if label == "accuracy" and n_domains > 1:
-            ax.axhline(1 / n_domains, color="0.5", linestyle="--", label="chance")
-        ax.legend(fontsize="small")
+            ax.axhline(1 / n_domains, color="0.5", linestyle=":",
+                       label=f"chance on domain-balanced training batches (1/{n_domains})")
+        ax.legend(fontsize="x-small" if label == "accuracy" else "small")
     fig.tight_layout()
     return fig

@@ -1,17 +1,32 @@
 """Pictures render to files (skda.plot); matplotlib runs without a display."""
 
+import copy
+
 import matplotlib
 import numpy as np
 import pytest
+import torch
 from helpers import TINY
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from skda import DANNClassifier, ERMClassifier, SagNetClassifier
 from skda.plot import plot_domain_scores, plot_embedding, plot_training_curves
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny networks and maps: one thread (torch's, OpenMP's for t-SNE) is as fast, and far
+    faster on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with threadpool_limits(1):
+        yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -58,16 +73,100 @@ def test_embedding_before_and_after(fitted, moons_uda, method, tmp_path):
     saved_png(fig, tmp_path / f"embedding_{method}.png")
 
 
+def test_embedding_colours_unlabeled_rows_by_their_true_class(fitted, moons, tmp_path):
+    X, y, d, target = moons
+    y_train = np.where(target, -1, y)
+    fig = plot_embedding(fitted, X, y_train, d, y_true=y, max_points=120, random_state=0)
+    by_class = fig.axes[1]
+    labels = [t.get_text() for t in by_class.get_legend().get_texts()]
+    assert labels == ["0", "0, unlabeled (true class)", "1", "1, unlabeled (true class)"]
+    groups = dict(zip(labels, by_class.collections, strict=True))
+    # one colour per class, source or target; a cross marks the target (unlabeled) rows
+    for value in ("0", "1"):
+        dots, crosses = groups[value], groups[f"{value}, unlabeled (true class)"]
+        np.testing.assert_allclose(dots.get_facecolor()[0][:3], crosses.get_edgecolor()[0][:3])
+        assert dots.get_paths()[0] != crosses.get_paths()[0]
+    assert sum(len(c.get_offsets()) for c in by_class.collections) == 120
+    # the same rows as without y_true: the by-domain panel is unchanged
+    plain = plot_embedding(fitted, X, y_train, d, max_points=120, random_state=0)
+    np.testing.assert_allclose(np.vstack([c.get_offsets() for c in fig.axes[0].collections]),
+                               np.vstack([c.get_offsets() for c in plain.axes[0].collections]))
+    # the crosses are exactly the target rows shown, split by their true class
+    shown_target = sum(len(groups[f"{v}, unlabeled (true class)"].get_offsets()) for v in "01")
+    shown_grey = [t.get_text() for t in plain.axes[1].get_legend().get_texts()].index("unlabeled")
+    assert shown_target == len(plain.axes[1].collections[shown_grey].get_offsets())
+    saved_png(fig, tmp_path / "embedding_true.png")
+
+
+def test_embedding_y_true_is_checked(fitted, moons):
+    X, y, d, target = moons
+    y_train = np.where(target, -1, y)
+    with pytest.raises(ValueError, match="one label per row"):
+        plot_embedding(fitted, X, y_train, d, y_true=y[:10])
+    with pytest.raises(ValueError, match="agree with y on the labeled rows"):
+        plot_embedding(fitted, X, y_train, d, y_true=1 - y)
+    # an unlabeled row whose true class is unknown too stays grey
+    y_partial = np.where(target & (np.arange(len(y)) % 2 == 0), -1, y)
+    fig = plot_embedding(fitted, X, y_train, d, y_true=y_partial, max_points=400)
+    labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert labels[-1] == "unlabeled" and "1, unlabeled (true class)" in labels
+
+
+CHANCE = "chance on domain-balanced training batches (1/2)"
+
+
 def test_training_curves_show_losses_and_discriminator(fitted, tmp_path):
     fig = plot_training_curves(make_pipeline(StandardScaler(), fitted["DANN"]))
     losses, accuracy = fig.axes
     assert {line.get_label() for line in losses.lines} == {
         "train_loss", "train_label_loss", "train_domain_loss"}
-    assert [line.get_label() for line in accuracy.lines] == ["train_domain_acc", "chance"]
+    assert [line.get_label() for line in accuracy.lines] == ["train_domain_acc", CHANCE]
+    np.testing.assert_allclose(accuracy.lines[1].get_ydata(), [0.5, 0.5])
+    assert CHANCE in [t.get_text() for t in accuracy.get_legend().get_texts()]
     np.testing.assert_allclose(accuracy.lines[0].get_xdata(), [1, 2, 3])
     saved_png(fig, tmp_path / "curves.png")
     fig = plot_training_curves(fitted["ERM"], keys=["train_loss"])
     assert len(fig.axes) == 1
+
+
+def with_valid_loss(model, values):
+    """A deep copy of ``model`` whose history has a ``valid_loss`` per epoch (given values)."""
+    model = copy.deepcopy(model)
+    for row, value in zip(model.net_.history, values, strict=True):
+        row["valid_loss"] = value
+    return model
+
+
+def test_training_curves_show_the_validation_loss(fitted, tmp_path):
+    erm = with_valid_loss(fitted["ERM"], [0.9, 0.7, 0.8])
+    (losses,) = plot_training_curves(erm).axes
+    lines = {line.get_label(): line for line in losses.lines}
+    assert list(lines) == ["train_loss", "valid_loss"]
+    np.testing.assert_allclose(lines["valid_loss"].get_ydata(), [0.9, 0.7, 0.8])
+    np.testing.assert_allclose(lines["valid_loss"].get_xdata(), [1, 2, 3])
+    assert lines["valid_loss"].get_color() == lines["train_loss"].get_color()
+    assert lines["valid_loss"].get_linestyle() == "--"
+    # DANN: beside the label loss, which is what valid_loss measures
+    dann = with_valid_loss(fitted["DANN"], [0.9, 0.7, 0.8])
+    losses, accuracy = plot_training_curves(dann).axes
+    lines = {line.get_label(): line for line in losses.lines}
+    assert set(lines) == {"train_loss", "train_label_loss", "valid_loss", "train_domain_loss"}
+    order = list(lines)
+    assert order.index("valid_loss") == order.index("train_label_loss") + 1
+    assert lines["valid_loss"].get_color() == lines["train_label_loss"].get_color()
+    assert [line.get_label() for line in accuracy.lines] == ["train_domain_acc", CHANCE]
+    saved_png(losses.figure, tmp_path / "valid.png")
+    # recorded through skorch's own history API too, and on some epochs only
+    erm = copy.deepcopy(fitted["ERM"])
+    erm.net_.history.record("valid_loss", 0.5)  # the last epoch
+    (losses,) = plot_training_curves(erm).axes
+    valid = next(line for line in losses.lines if line.get_label() == "valid_loss")
+    np.testing.assert_allclose(valid.get_ydata(), [np.nan, np.nan, 0.5])
+    # keys still choose exactly what is drawn
+    (losses,) = plot_training_curves(erm, keys=["train_loss"]).axes
+    assert [line.get_label() for line in losses.lines] == ["train_loss"]
+    (losses,) = plot_training_curves(erm, keys=["valid_loss"]).axes
+    assert [line.get_label() for line in losses.lines] == ["valid_loss"]
 
 
 def test_sagnet_curves_and_image_embedding(digit_images, tmp_path):

@@ -88,12 +88,15 @@ def test_predict_with_wrong_number_of_features(method, moons_uda):
         getattr(clf, method)(np.ones((4, 3)))
 
 
+LR_RANGE = r"lr must be a finite real number in \(0, 3.4\d*e\+38\), got "
+
+
 @pytest.mark.parametrize("params, error, match", [
     ({"max_epochs": 0}, ValueError, "max_epochs must be an int >= 1 or 'auto', got 0"),
     ({"batch_size": 2.5}, TypeError, "batch_size must be an int >= 1, got 2.5"),
-    ({"lr": -1.0}, ValueError, "lr must be a finite real number > 0, got -1.0"),
-    ({"lr": float("nan")}, ValueError, "lr must be a finite real number > 0, got nan"),
-    ({"lr": float("inf")}, ValueError, "lr must be a finite real number > 0, got inf"),
+    ({"lr": -1.0}, ValueError, LR_RANGE + "-1.0"),
+    ({"lr": float("nan")}, ValueError, LR_RANGE + "nan"),
+    ({"lr": float("inf")}, ValueError, LR_RANGE + "inf"),
     ({"verbose": True}, TypeError, "verbose must be an int >= 0, got True"),
     ({"hidden_layer_sizes": (10, 0)}, ValueError, "hidden_layer_sizes must be a tuple"),
     ({"lambda_": -0.5}, ValueError, "lambda_ must be a finite real number >= 0, got -0.5"),
@@ -226,3 +229,80 @@ def test_pandas_missing_domain_is_named():
     domains = pd.array(["a", pd.NA, "b"], dtype="string")
     with pytest.raises(ValueError, match="domains contains a missing entry"):
         check_domains(domains, 3)
+
+
+# -- failures that used to be silent, and errors that used to be unhelpful -------------------
+
+
+def test_string_labels_holding_the_string_minus_one_are_refused(moons):
+    X, y, d, target = moons
+    labels = np.array(["no", "yes"])[y]  # numpy string dtype
+    labels[target] = -1  # stored as the string "-1", which would become a third class
+    with pytest.raises(ValueError, match="string array holding '-1'"):
+        ERMClassifier(**TINY).fit(X, labels, domains=d)
+    objects = labels.astype(object)
+    objects[target] = -1  # the integer marker: fine
+    assert list(ERMClassifier(**TINY).fit(X, objects, domains=d).classes_) == ["no", "yes"]
+
+
+@pytest.mark.parametrize("bad", ["", "NaT"])
+def test_empty_and_not_a_time_domains_are_refused(bad, moons):
+    X, y, d, _ = moons
+    if bad == "NaT":
+        domains = np.where(d == "source", np.datetime64("2020-01-01"), np.datetime64("NaT"))
+        match = "missing entry"
+    else:
+        domains = np.where(d == "source", "site A", "")
+        match = "empty string"
+    with pytest.raises(ValueError, match=match):
+        ERMClassifier(**TINY).fit(X, y, domains=domains)
+
+
+def test_pandas_na_domain_in_fit_is_named(moons):
+    pd = pytest.importorskip("pandas")
+    X, y, d, _ = moons
+    domains = pd.Series(d, dtype="string")
+    domains[5] = pd.NA
+    with pytest.raises(ValueError, match="domains contains a missing entry"):
+        ERMClassifier(**TINY).fit(X, y, domains=domains)
+
+
+def test_an_overflowing_learning_rate_is_refused_before_training(moons_uda):
+    X, y, d = moons_uda
+    with pytest.raises(ValueError, match=r"lr must be a finite real number in \(0, 3.4"):
+        ERMClassifier(**TINY, lr=1e39).fit(X, y, domains=d)
+
+
+def test_weights_that_overflow_on_the_last_step_are_an_error(moons_uda):
+    X, y, d = moons_uda
+
+    class Overflowing(torch.optim.SGD):
+        """An update that overflows: every weight becomes infinite."""
+
+        def step(self, closure=None):
+            loss = closure() if closure is not None else None
+            for group in self.param_groups:
+                for p in group["params"]:
+                    p.data.fill_(float("inf"))
+            return loss
+
+    # one step in all: its loss is finite, the update it makes is not
+    clf = ERMClassifier(hidden_layer_sizes=(8,), max_epochs=1, batch_size=len(X),
+                        optimizer=Overflowing, random_state=0)
+    with pytest.raises(ValueError, match="weights became NaN or infinite in the last updates"):
+        clf.fit(X, y, domains=d)
+
+
+def test_transductive_targets_without_labels_fail_before_any_fit(moons):
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    from skda.model_selection import evaluate_transductive
+
+    class MustNotFit(ClassifierMixin, BaseEstimator):
+        def fit(self, X, y, domains=None):
+            raise AssertionError("fitted")
+
+    X, y, d, target = moons
+    y_hidden = np.where(target, -1, y)
+    with pytest.raises(ValueError, match=r"target domain\(s\) \['target'\] have no labeled rows"):
+        evaluate_transductive(MustNotFit(), X, y_hidden, d, target_domains=["target"])

@@ -7,8 +7,9 @@ of any particular method.
 """
 
 from .algorithm import DomainAlgorithm, TrainingObjective
-from .batching import BalancedBatches, DomainData
+from .batching import BalancedBatches, DomainData, SequentialBatches
 from .callbacks import (
+    EarlyStopping,
     LearningRateAnnealing,
     NonFiniteLossGuard,
     algorithm_of,
@@ -23,8 +24,10 @@ __all__ = [
     "DomainAlgorithm",
     "DomainData",
     "DomainNet",
+    "EarlyStopping",
     "LearningRateAnnealing",
     "NonFiniteLossGuard",
+    "SequentialBatches",
     "TrainingObjective",
     "algorithm_of",
     "training_progress",

@@ -32,6 +32,13 @@ class AcceleratedDomainNet(AccelerateMixin, DomainNet):
         accelerator places everything).
     """
 
+    def __init__(self, module, *, accelerator, **kwargs):
+        if not kwargs.get("verbose", 1):
+            # skorch prints through any sink other than the builtin print, whatever
+            # `verbose` says; the builtin stays silent at verbose=0
+            kwargs.setdefault("callbacks__print_log__sink", print)
+        super().__init__(module, accelerator=accelerator, **kwargs)
+
     def _initialize_accelerator(self):
         if self._wrapped_with_accelerator:
             return self
@@ -57,8 +64,9 @@ class AcceleratedDomainNet(AccelerateMixin, DomainNet):
     def train_step_single(self, batch, **fit_params):
         self._ensure_training()
         X, y, domains = batch
+        label_loss = self.label_loss(self._train_batches.batch_weights)
         with self.accelerator.autocast():
-            loss, terms = self.module_(X, y, domains, self.criterion_)
+            loss, terms = self.module_(X, y, domains, label_loss)
         self.accelerator.backward(loss)
         self._accumulate(terms)
         return {"loss": loss, "y_pred": None}

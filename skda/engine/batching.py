@@ -9,16 +9,27 @@ import torch
 class DomainData(NamedTuple):
     """Training tensors, all on the training device and all of the same length.
 
-    ``y`` holds class codes ``0..n_classes-1`` and ``-1`` for unlabeled rows;
-    ``domains`` holds domain codes ``0..n_domains-1``.
+    ``y`` holds class codes ``0..n_classes-1`` and ``-1`` for unlabeled rows
+    (a classifier), or float targets and NaN for unlabeled rows (a
+    regressor); ``domains`` holds domain codes ``0..n_domains-1``;
+    ``weights``, if not None, one weight per row for the label loss.
     """
 
     X: torch.Tensor
     y: torch.Tensor
     domains: torch.Tensor
+    weights: torch.Tensor | None = None
 
     def __len__(self):
         return len(self.X)
+
+
+def _gather(data, rows):
+    """One batch ``(X, y, domains)`` and its weights (or None): one gather per tensor."""
+    X, y, domains, weights = data
+    # index_select: one gather kernel, cheaper than advanced indexing
+    batch = X.index_select(0, rows), y.index_select(0, rows), domains.index_select(0, rows)
+    return batch, None if weights is None else weights.index_select(0, rows)
 
 
 class BalancedBatches:
@@ -31,9 +42,11 @@ class BalancedBatches:
     sees balanced classes.
 
     One pass over this object is one epoch of ``ceil(n_rows / batch_size)``
-    steps. The indices of a whole epoch are drawn at once on the CPU (so the
-    same seed gives the same batches on every device), moved to the device in
-    one copy, and each batch is a single gather from the device tensors: no
+    steps, each a batch ``(X, y, domains)``; the weights of the rows of the
+    batch last yielded are in ``batch_weights`` (None without weights). The
+    indices of a whole epoch are drawn at once on the CPU (so the same seed
+    gives the same batches on every device), moved to the device in one
+    copy, and each batch is a single gather from the device tensors: no
     per-row Dataset or collate function.
 
     Parameters
@@ -63,6 +76,7 @@ class BalancedBatches:
         self.steps = self.steps_per_epoch(len(data), n_domains, batch_size, n_replicas)
         self._generator = torch.Generator().manual_seed(int(seed))
         self._queues = [m[:0] for m in self._members]
+        self.batch_weights = None
 
     @staticmethod
     def effective_batch_size(batch_size, n_rows, n_domains):
@@ -97,8 +111,31 @@ class BalancedBatches:
         return torch.cat(blocks, dim=1)
 
     def __iter__(self):
-        X, y, domains = self.data
-        index = self.epoch_indices().to(X.device, non_blocking=True)
+        index = self.epoch_indices().to(self.data.X.device, non_blocking=True)
         for rows in index:
-            # index_select: one gather kernel, cheaper than advanced indexing
-            yield X.index_select(0, rows), y.index_select(0, rows), domains.index_select(0, rows)
+            batch, self.batch_weights = _gather(self.data, rows)
+            yield batch
+
+
+class SequentialBatches:
+    """The rows of ``data`` in order, ``batch_size`` at a time: the validation pass.
+
+    Yields ``(X, y, domains)`` like :class:`BalancedBatches`, with the
+    weights of the last batch in ``batch_weights``.
+    """
+
+    def __init__(self, data, batch_size):
+        self.data = data
+        self.batch_size = batch_size
+        self.batch_weights = None
+
+    def __len__(self):
+        return math.ceil(len(self.data) / self.batch_size)
+
+    def __iter__(self):
+        device = self.data.X.device
+        for start in range(0, len(self.data), self.batch_size):
+            rows = torch.arange(start, min(start + self.batch_size, len(self.data)),
+                                device=device)
+            batch, self.batch_weights = _gather(self.data, rows)
+            yield batch

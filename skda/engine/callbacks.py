@@ -77,6 +77,10 @@ def _optimizers(net):
 class NonFiniteLossGuard(Callback):
     """Stop training with a clear error as soon as the training loss is NaN or infinite.
 
+    The loss of a step is computed before its update, so the weights are
+    also checked at the end of training: an update can overflow on the very
+    last step.
+
     Parameters
     ----------
     hint : str, default=""
@@ -97,3 +101,65 @@ class NonFiniteLossGuard(Callback):
                 f"The training loss became {loss} at epoch {epoch}, batch {batch}; "
                 f"training diverged. {self.hint}".rstrip()
             )
+
+    def on_train_end(self, net, **kwargs):
+        parameters = [p.detach() for p in algorithm_of(net).parameters()]
+        if parameters and not torch.stack([torch.isfinite(p).all() for p in parameters]).all():
+            raise ValueError(
+                "The network's weights became NaN or infinite in the last updates of "
+                f"training; training diverged. {self.hint}".rstrip())
+
+
+class EarlyStopping(Callback):
+    """Stop when ``valid_loss`` stops improving, and keep the weights of its best epoch.
+
+    scikit-learn's ``MLPClassifier(early_stopping=True)`` rule on the
+    validation loss: an epoch whose ``valid_loss`` is not below the best so
+    far minus ``tol`` counts as no improvement, and training stops after
+    ``n_iter_no_change`` such epochs in a row. At the end the method's
+    weights are those of the epoch with the lowest ``valid_loss``. Needs a
+    validation set (``DomainNet.fit(data, valid=...)``).
+
+    Parameters
+    ----------
+    n_iter_no_change : int, default=10
+        Epochs without improvement before training stops.
+    tol : float, default=1e-4
+        Least decrease of the validation loss that counts as improvement.
+
+    Attributes
+    ----------
+    best_epoch_ : int
+        Epoch (from 1) with the lowest validation loss.
+    best_loss_ : float
+        That loss.
+    """
+
+    def __init__(self, n_iter_no_change=10, tol=1e-4):
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+
+    def initialize(self):
+        self.best_loss_, self.best_epoch_ = math.inf, 0
+        self._best_state, self._no_improvement = None, 0
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        if "valid_loss" not in row:
+            raise ValueError(
+                "EarlyStopping needs a validation loss: fit the estimator with "
+                "early_stopping=True (it holds out validation_fraction of each domain).")
+        loss = row["valid_loss"]
+        self._no_improvement = 0 if loss < self.best_loss_ - self.tol else self._no_improvement + 1
+        if loss < self.best_loss_:
+            self.best_loss_, self.best_epoch_ = loss, len(net.history)
+            self._best_state = {k: v.detach().clone()
+                                for k, v in algorithm_of(net).state_dict().items()}
+        if self._no_improvement >= self.n_iter_no_change:
+            raise KeyboardInterrupt  # how skorch callbacks end training early
+
+    def on_train_end(self, net, **kwargs):
+        if self._best_state is not None:
+            algorithm_of(net).load_state_dict(self._best_state)
+            self._best_state = None  # the fitted net keeps one copy of the weights

@@ -1,11 +1,61 @@
 """``DomainNet``: a skorch ``NeuralNet`` that trains on domain-balanced device batches."""
 
+import contextlib
+import functools
+import signal
+import threading
+
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 
 from ..modules import MaskedCrossEntropy
-from .batching import BalancedBatches, DomainData
+from .batching import BalancedBatches, DomainData, SequentialBatches
+from .callbacks import algorithm_of
+
+
+class _HeldOut:
+    """skorch's ``train_split``: the validation rows, set aside before the fit."""
+
+    def __init__(self, valid):
+        self.valid = valid
+
+    def __call__(self, dataset, y=None, **fit_params):
+        return dataset, self.valid
+
+
+@contextlib.contextmanager
+def _ctrl_c_propagates():
+    """Re-raise a Ctrl-C that skorch's fit swallowed, once skorch has closed the fit.
+
+    skorch ends a fit quietly on ``KeyboardInterrupt``, because its
+    ``EarlyStopping`` stops training by raising one; a user's Ctrl-C must
+    instead stop the caller (a half-trained model must never be scored as if
+    it had finished). Only a real SIGINT is re-raised. Signals can be
+    handled in the main thread only; elsewhere nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous == signal.SIG_IGN:  # the caller ignores Ctrl-C; so do we
+        yield
+        return
+    hit = []
+
+    def handler(signum, frame):
+        hit.append(signum)
+        if callable(previous):
+            previous(signum, frame)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if hit:
+        raise KeyboardInterrupt("training was interrupted (Ctrl-C); the model is incomplete.")
 
 
 class DomainNet(NeuralNet):
@@ -23,6 +73,11 @@ class DomainNet(NeuralNet):
       settings given) and makes its own updates in ``training_step``
       (SagNet's three alternating steps);
     * an optional ``augment`` callable transforms each training batch's X;
+    * per-row weights (``DomainData.weights``) weight the label loss;
+    * ``fit(data, valid=...)`` scores a held-out :class:`DomainData` after
+      every epoch (``valid_loss``, the label loss of its rows), so that
+      callbacks that read ``valid_loss`` work;
+    * a Ctrl-C during ``fit`` stops the caller (skorch would return quietly);
     * the extra terms a module reports (a domain loss, a discriminator
       accuracy, ...) are averaged over the epoch and recorded in ``history``
       as ``train_<name>``, with one device synchronisation per epoch.
@@ -54,6 +109,7 @@ class DomainNet(NeuralNet):
         return [
             ("epoch_timer", EpochTimer()),
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+            ("valid_loss", PassthroughScoring(name="valid_loss")),
             ("print_log", PrintLog()),
         ]
 
@@ -88,15 +144,44 @@ class DomainNet(NeuralNet):
             raise TypeError(f"DomainNet trains on DomainData, got {type(X).__name__}.")
         return X
 
+    def fit(self, X, y=None, *, valid=None, **fit_params):
+        """Train on the :class:`DomainData` ``X``; score ``valid`` (one too) after each epoch."""
+        self.train_split = None if valid is None else _HeldOut(valid)
+        try:
+            with _ctrl_c_propagates():
+                super().fit(X, y, **fit_params)
+        finally:
+            # the fitted net keeps none of the training or validation rows
+            self.train_split = None
+            for name in ("_train_batches", "_valid_batches"):
+                self.__dict__.pop(name, None)
+        return self
+
     def get_iterator(self, dataset, training=False):
         if not training:
-            raise NotImplementedError("DomainNet has no validation split; use infer_numpy.")
+            self._valid_batches = SequentialBatches(dataset, self.batch_size)
+            return self._valid_batches
         rank, n_replicas = self._replica()
         batches = BalancedBatches(dataset, self.batch_size, self.seed + rank,
                                   n_replicas=n_replicas)
         # read by schedule callbacks that need the training progress
         self.train_steps_per_epoch = batches.steps
+        self._train_batches = batches
         return batches
+
+    def label_loss(self, weights=None):
+        """The criterion, weighting each row's loss by ``weights`` when given."""
+        if weights is None:
+            return self.criterion_
+        return functools.partial(self.criterion_, weight=weights)
+
+    def validation_step(self, batch, **fit_params):
+        self._set_training(False)
+        X, y, _ = batch
+        with torch.no_grad():
+            output = algorithm_of(self)(X)
+            loss = self.label_loss(self._valid_batches.batch_weights)(output, y)
+        return {"loss": loss, "y_pred": output}
 
     def _replica(self):
         """This process's rank and the number of data-parallel processes sharing an epoch."""
@@ -124,14 +209,16 @@ class DomainNet(NeuralNet):
             return super().train_step(batch, **fit_params)
         self._ensure_training()
         optimizers = {name: getattr(self, f"optimizer_{name}_") for name in self.optimizer_groups_}
-        loss, terms = self.module_.training_step(*batch, self.criterion_, optimizers)
+        label_loss = self.label_loss(self._train_batches.batch_weights)
+        loss, terms = self.module_.training_step(*batch, label_loss, optimizers)
         self._accumulate(terms)
         return {"loss": loss, "y_pred": None}
 
     def train_step_single(self, batch, **fit_params):
         self._ensure_training()
         X, y, domains = batch
-        loss, terms = self.module_.training_loss(X, y, domains, self.criterion_)
+        label_loss = self.label_loss(self._train_batches.batch_weights)
+        loss, terms = self.module_.training_loss(X, y, domains, label_loss)
         loss.backward()
         self._accumulate(terms)
         return {"loss": loss, "y_pred": None}

@@ -8,11 +8,13 @@ import warnings
 import numpy as np
 import torch
 from scipy.special import softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d
 
 from .._params import (
+    BOOLEAN,
     CALLABLE,
     HIDDEN_SIZES,
     LIST,
@@ -25,8 +27,16 @@ from .._params import (
     has_methods,
     validate_params,
 )
-from .._validation import encode_domains, encode_labels, resolve_device, validate_X
-from ..engine import BalancedBatches, DomainData, DomainNet, NonFiniteLossGuard
+from .._validation import (
+    NO_Y,
+    encode_domains,
+    encode_labels,
+    holdout_per_cell,
+    resolve_device,
+    validate_X,
+)
+from ..engine import BalancedBatches, DomainData, DomainNet, EarlyStopping, NonFiniteLossGuard
+from ..modules import MaskedCrossEntropy, MaskedSquaredError
 from ._backbone import build_featurizer
 
 #: prefixes of the extra keyword parameters an estimator accepts
@@ -37,7 +47,11 @@ AUTO_STEPS = 2000
 
 #: what fit sets (told apart from misspelt parameters such as ``lamda_``)
 FITTED_ATTRIBUTES = (
-    "classes_", "domains_", "n_features_in_", "feature_names_in_", "input_shape_", "net_")
+    "classes_", "target_mean_", "target_scale_", "domains_", "n_features_in_",
+    "feature_names_in_", "input_shape_", "n_iter_", "net_")
+
+#: the largest learning rate a float32 optimizer state can hold
+_LR_MAX = float(np.finfo(np.float32).max)
 
 SHARED_PARAMETERS_DOC = """\
 module : None, torch.nn.Module subclass or instance, default=None
@@ -95,13 +109,36 @@ module : None, torch.nn.Module subclass or instance, default=None
         on the CPU are repeatable.
     verbose : int, default=0
         ``1`` prints a table row per epoch (losses, duration).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the labeled rows of every
+        training domain (stratified by {stratified}), score them after each
+        epoch (``valid_loss`` in ``net_.history``: the label loss on those
+        rows), stop when it has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, and keep the weights of the best epoch
+        (scikit-learn's ``MLPClassifier`` rule). Unlabeled rows all stay in
+        training. skorch callbacks that read ``valid_loss`` need it.
+    validation_fraction : float, default=0.1
+        Share of each domain's labeled rows held out when
+        ``early_stopping``, in (0, 1).
+    n_iter_no_change : int, default=10
+        Epochs without improvement before ``early_stopping`` stops training.
+    tol : float, default=1e-4
+        Least decrease of the validation loss that counts as improvement.
     **kwargs
         ``module__*`` parameters for a ``module`` class and ``optimizer__*``
         parameters for the optimizer."""
 
+CLASS_WEIGHT_DOC = """\
+class_weight : None, "balanced" or dict, default=None
+        Weights of the classes in the label loss, as in scikit-learn:
+        ``"balanced"`` weighs each class by ``n_labeled / (n_classes *
+        count)`` over the labeled training rows of all domains; a dict maps
+        class labels to weights (missing classes weigh 1). Multiplies
+        ``sample_weight``.
+    """
+
 SHARED_ATTRIBUTES_DOC = """\
-classes_ : ndarray of shape (n_classes,)
-        Class labels (the unlabeled marker ``-1`` is never a class).
+{target_attributes}
     domains_ : ndarray of shape (n_domains,)
         Labels of the domains the model was trained on, in the order of
         their first row in ``domains`` (so that renaming the domains leaves
@@ -113,9 +150,21 @@ classes_ : ndarray of shape (n_classes,)
         ``(channels, height, width)`` for images (3-D X gains one channel).
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X had string column names.
+    n_iter_ : int
+        Epochs trained (fewer than planned when ``early_stopping`` stopped).
     net_ : skda.engine.DomainNet
         The trained skorch net; ``net_.history`` holds the per-epoch losses
         and ``net_.module_`` the torch module."""
+
+CLASSIFIER_ATTRIBUTES_DOC = """\
+classes_ : ndarray of shape (n_classes,)
+        Class labels (the unlabeled marker ``-1`` is never a class)."""
+
+REGRESSOR_ATTRIBUTES_DOC = """\
+target_mean_, target_scale_ : float
+        Mean and standard deviation of the labeled targets: the network
+        learns the standardized target, and ``predict`` returns it on the
+        original scale."""
 
 
 def fill_doc(cls):
@@ -125,20 +174,27 @@ def fill_doc(cls):
     ``cls.__init__``'s signature.
     """
     defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()}
-    shared = SHARED_PARAMETERS_DOC.format(lr=f"{defaults['lr']:g}")
-    cls.__doc__ = cls.__doc__.format(
-        shared_parameters=shared, shared_attributes=SHARED_ATTRIBUTES_DOC)
+    classifier = issubclass(cls, ClassifierMixin)
+    shared = SHARED_PARAMETERS_DOC.format(
+        lr=f"{defaults['lr']:g}", stratified="class" if classifier else "nothing but the domain")
+    if classifier:
+        shared = CLASS_WEIGHT_DOC + shared
+    attributes = SHARED_ATTRIBUTES_DOC.format(
+        target_attributes=CLASSIFIER_ATTRIBUTES_DOC if classifier else REGRESSOR_ATTRIBUTES_DOC)
+    cls.__doc__ = cls.__doc__.format(shared_parameters=shared, shared_attributes=attributes)
     return cls
 
 
-class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
-    """Base of the skda classifiers: parameters, training set-up and prediction.
+class DomainEstimator(TransformerMixin, BaseEstimator):
+    """Base of the skda estimators: parameters, training set-up, prediction.
 
-    A subclass lists its parameters in ``__init__`` (keyword-only after the
-    first, stored with :meth:`_store_params`), adds its own to
-    ``_parameter_constraints``, provides ``_build_algorithm`` (its
-    :class:`~skda.engine.DomainAlgorithm`), and may override the class
-    attributes below and ``_method_callbacks``. See ``docs/contributing.rst``.
+    :class:`DomainClassifier` and :class:`DomainRegressor` add what is
+    particular to their targets. A method subclasses one of them: it lists
+    its parameters in ``__init__`` (keyword-only after the first, stored
+    with :meth:`_store_params`), adds its own to ``_parameter_constraints``,
+    provides ``_build_algorithm`` (its :class:`~skda.engine.DomainAlgorithm`),
+    and may override the class attributes below and ``_method_callbacks``.
+    See ``docs/contributing.rst``.
     """
 
     #: valid values of the parameters every method shares (checked in fit)
@@ -148,26 +204,30 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         "augment": [NONE, CALLABLE],
         "max_epochs": [Interval(numbers.Integral, 1), Options("auto")],
         "batch_size": [Interval(numbers.Integral, 1)],
-        "lr": [Interval(numbers.Real, 0, closed="neither")],
+        "lr": [Interval(numbers.Real, 0, _LR_MAX, closed="neither")],
         "optimizer": [Satisfies(callable, "a torch optimizer class")],
         "callbacks": [NONE, LIST],
         "accelerator": [NONE, has_methods(
             "prepare", "backward", "device", description="an accelerate.Accelerator")],
         "random_state": [NONE, RANDOM_STATE],
         "verbose": [Interval(numbers.Integral, 0)],
+        "early_stopping": [BOOLEAN],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1)],
+        "tol": [Interval(numbers.Real, 0)],
         # `device` is checked where it is resolved, which knows whether CUDA is here
     }
 
     #: fewest training domains the method can learn from
     _min_domains = 1
-    #: whether rows with ``y == -1`` take part in training
+    #: whether unlabeled rows take part in training
     _uses_unlabeled = False
     #: whether the method trains under an ``accelerator`` (one loss per step)
     _supports_accelerator = True
     #: parameters named in the advice when training diverges
     _divergence_params = ("lr",)
-    #: warn when rows with ``y == -1`` are dropped (methods whose setting
-    #: never has unlabeled rows, so that they are likely a mistake)
+    #: warn when unlabeled rows are dropped (methods whose setting never has
+    #: unlabeled rows, so that they are likely a mistake)
     _warn_unlabeled = False
 
     def _store_params(self, params):
@@ -230,16 +290,39 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     # -- what a method provides ---------------------------------------------------------
 
-    def _build_algorithm(self, featurizer, n_features, n_classes, n_domains):
+    def _build_algorithm(self, featurizer, n_features, n_outputs, n_domains):
         raise NotImplementedError
 
     def _method_callbacks(self):
         """Callbacks the method needs (schedules); ``(name, callback)`` tuples."""
         return []
 
+    # -- what a kind of target provides (DomainClassifier, DomainRegressor) ---------------
+
+    #: the label loss
+    _criterion = None
+
+    def _validate_inputs(self, X, y):
+        """Validated X (float32; sets ``n_features_in_`` and ``input_shape_``) and y."""
+        raise NotImplementedError
+
+    def _encode_targets(self, y):
+        """``(fitted, codes)``: attributes to set after fit, and y as the network learns it."""
+        raise NotImplementedError
+
+    def _labeled(self, codes):
+        raise NotImplementedError
+
+    def _n_outputs(self, fitted):
+        raise NotImplementedError
+
+    def _class_weights(self, codes, labeled, fitted):
+        """Per-row weights of the target values (classifiers' ``class_weight``), or None."""
+        return None
+
     # -- fit ------------------------------------------------------------------------------
 
-    def fit(self, X, y, domains=None):
+    def fit(self, X, y, domains=None, sample_weight=None):
         """Train on ``X, y`` whose rows come from the domains ``domains``.
 
         Parameters
@@ -250,10 +333,19 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             ``(n_samples, height, width)`` is read as one channel). Never
             modified.
         y : array-like of shape (n_samples,)
-            Class labels; ``-1`` marks an unlabeled row.
+            Targets; an unlabeled row is ``-1`` for a classifier (the
+            ``sklearn.semi_supervised`` convention), ``NaN`` for a regressor.
         domains : array-like of shape (n_samples,), default=None
             Domain label (int or str) of each row. ``None`` puts all rows in
             one domain.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row in the label loss (each batch's
+            loss is the weighted mean over its labeled rows; uniform weights
+            change nothing). Batches still hold an equal share of every
+            domain, so a row's influence is its weight times its domain's
+            share of the batch divided by the domain's size: weights act
+            within the domain balance, not against it. Alignment terms
+            (DANN's domain loss, CCSA's pairs) are not weighted.
 
         Returns
         -------
@@ -261,47 +353,22 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             The fitted estimator.
         """
         self._check_params()
-        X, y = validate_X(self, X, y, reset=True)
-        classes, y_codes = encode_labels(y)
-        X, y_codes, domain_names, domain_codes = self._training_rows(X, y_codes, domains)
-        if self.accelerator is not None:
-            device = torch.device(self.accelerator.device)
-        else:
-            device = resolve_device(self.device)
-        init_seed, batch_seed = check_random_state(self.random_state).randint(2**31 - 1, size=2)
-        cuda_devices = [device] if device.type == "cuda" else []
-        # Seed torch without touching the caller's global torch RNG state.
-        with torch.random.fork_rng(devices=cuda_devices):
-            torch.manual_seed(int(init_seed))
-            featurizer, width = build_featurizer(
-                self.module, self._module_params(), X.shape[1:], self.hidden_layer_sizes)
-            algorithm = self._build_algorithm(featurizer, width, len(classes), len(domain_names))
-            epochs = self._epochs(len(X), len(domain_names))
-            net = self._make_net(algorithm, device, int(batch_seed), epochs)
-            data = DomainData(
-                torch.tensor(X, device=device),
-                torch.tensor(y_codes, device=device),
-                torch.tensor(domain_codes, device=device),
-            )
-            net.fit(data)
-        self.classes_ = classes
-        self.domains_ = domain_names
-        self.net_ = net
-        return self
-
-    def _training_rows(self, X, y_codes, domains):
-        """The rows the method trains on, with the domains' names and codes."""
+        X, y = self._validate_inputs(X, y)
+        fitted, codes = self._encode_targets(y)
+        labeled = self._labeled(codes)
+        weights = self._row_weights(X, codes, labeled, fitted, sample_weight)
         domain_names, domain_codes = encode_domains(domains, len(X))
-        unlabeled = y_codes < 0
-        if not self._uses_unlabeled and unlabeled.any():
+        if not self._uses_unlabeled and not labeled.all():
             if self._warn_unlabeled:
                 warnings.warn(
-                    f"{type(self).__name__} ignores the {int(unlabeled.sum())} rows with "
-                    "y == -1 (unlabeled); it learns from labeled rows only.", UserWarning,
-                    stacklevel=3)
-            X, y_codes, domain_codes = X[~unlabeled], y_codes[~unlabeled], domain_codes[~unlabeled]
+                    f"{type(self).__name__} ignores the {int((~labeled).sum())} rows with "
+                    f"{self._unlabeled_marker} (unlabeled); it learns from labeled rows only.",
+                    UserWarning, stacklevel=2)
+            X, codes, domain_codes = X[labeled], codes[labeled], domain_codes[labeled]
+            weights = None if weights is None else weights[labeled]
             used, domain_codes = np.unique(domain_codes, return_inverse=True)
             domain_names = domain_names[used]
+            labeled = labeled[labeled]
         if len(domain_names) < self._min_domains:
             which = "rows" if self._uses_unlabeled else "labeled rows"
             raise ValueError(
@@ -309,7 +376,66 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                 f"domains, got {len(domain_names)}. Pass domains=..., one domain label "
                 "per row of X (e.g. the site or the source/target split)."
             )
-        return X, y_codes, domain_names, domain_codes
+        rng = check_random_state(self.random_state)
+        init_seed, batch_seed = rng.randint(2**31 - 1, size=2)
+        valid = None
+        if self.early_stopping:  # drawn after the seeds, which it leaves unchanged
+            valid = self._validation_rows(codes, labeled, domain_codes, rng)
+        device = (torch.device(self.accelerator.device) if self.accelerator is not None
+                  else resolve_device(self.device))
+
+        def tensors(rows):
+            return DomainData(
+                torch.tensor(X[rows], device=device), torch.tensor(codes[rows], device=device),
+                torch.tensor(domain_codes[rows], device=device),
+                None if weights is None else torch.tensor(weights[rows], device=device))
+
+        train = slice(None) if valid is None else ~valid
+        cuda_devices = [device] if device.type == "cuda" else []
+        # Seed torch without touching the caller's global torch RNG state.
+        with torch.random.fork_rng(devices=cuda_devices):
+            torch.manual_seed(int(init_seed))
+            featurizer, width = build_featurizer(
+                self.module, self._module_params(), X.shape[1:], self.hidden_layer_sizes)
+            algorithm = self._build_algorithm(
+                featurizer, width, self._n_outputs(fitted), len(domain_names))
+            n_train = len(X) if valid is None else int((~valid).sum())
+            epochs = self._epochs(n_train, len(domain_names))
+            net = self._make_net(algorithm, device, int(batch_seed), epochs)
+            net.fit(tensors(train), valid=None if valid is None else tensors(valid))
+        for name, value in fitted.items():
+            setattr(self, name, value)
+        self.domains_ = domain_names
+        self.n_iter_ = len(net.history)
+        self.net_ = net
+        return self
+
+    def _row_weights(self, X, codes, labeled, fitted, sample_weight):
+        """float32 weight per row (sample and class weights), or None when uniform."""
+        weights = self._class_weights(codes, labeled, fitted)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+            weights = sample_weight if weights is None else weights * sample_weight
+        if weights is None:
+            return None
+        if not weights[labeled].sum() > 0:
+            raise ValueError("sample_weight is 0 on every labeled row; nothing to learn from.")
+        if np.all(weights[labeled] == weights[labeled][0]):
+            return None  # each batch's loss is a weighted mean: uniform weights change nothing
+        return np.where(labeled, weights, 1.0).astype(np.float32)
+
+    def _validation_rows(self, codes, labeled, domain_codes, rng):
+        """Mask of the labeled rows held out for early stopping, a slice of every domain."""
+        cells = np.where(labeled, domain_codes, -1).astype(np.int64)
+        if self._stratify_validation:
+            cells = np.where(labeled, domain_codes * (int(codes.max()) + 1) + codes, -1)
+        held = holdout_per_cell(cells, self.validation_fraction, rng) & labeled
+        if not held.any():
+            raise ValueError(
+                f"early_stopping found no labeled rows to hold out with validation_fraction="
+                f"{self.validation_fraction!r}: every domain has too few labeled rows. "
+                "Raise validation_fraction or train without early_stopping.")
+        return held
 
     def _module_params(self):
         return {k[len("module__"):]: v for k, v in self._prefixed_params("module__").items()}
@@ -324,7 +450,11 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     def _make_net(self, algorithm, device, seed, epochs):
         hint = "Try a lower " + " or ".join(
             f"`{name}` (now {getattr(self, name)!r})" for name in self._divergence_params) + "."
+        # early stopping first: at the end of training it restores the best epoch's
+        # weights before the guard checks them
+        stopping = [("early_stopping", EarlyStopping(self.n_iter_no_change, self.tol))]
         callbacks = [
+            *(stopping if self.early_stopping else []),
             ("non_finite_loss_guard", NonFiniteLossGuard(hint)),
             *self._method_callbacks(),
             *copy.deepcopy(list(self.callbacks or [])),
@@ -338,6 +468,7 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         return net_class(
             algorithm,
             seed=seed,
+            criterion=self._criterion,
             optimizer=self.optimizer,
             lr=self.lr,
             max_epochs=epochs,
@@ -355,6 +486,78 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_X(self, X)
         return self.net_.infer_numpy(X, method)
+
+    def transform(self, X):
+        """Learned features (the backbone's output), e.g. to check domain alignment.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            Inputs, shaped as in fit.
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, width)
+            Backbone features, float32.
+        """
+        return self._infer(X, "features")
+
+
+class DomainClassifier(ClassifierMixin, DomainEstimator):
+    """Base of the skda classifiers: labels, class weights, probabilities.
+
+    Unlabeled rows have ``y == -1``.
+    """
+
+    _parameter_constraints = {
+        **DomainEstimator._parameter_constraints,
+        "class_weight": [NONE, Options("balanced"), Satisfies(
+            lambda v: isinstance(v, dict), "a dict of class weights")],
+    }
+    _criterion = MaskedCrossEntropy
+    _stratify_validation = True
+    _unlabeled_marker = "y == -1"
+
+    def _validate_inputs(self, X, y):
+        return validate_X(self, X, y, reset=True)
+
+    def _encode_targets(self, y):
+        classes, codes = encode_labels(y)
+        return {"classes_": classes}, codes
+
+    def _labeled(self, codes):
+        return codes >= 0
+
+    def _n_outputs(self, fitted):
+        return len(fitted["classes_"])
+
+    def _class_weights(self, codes, labeled, fitted):
+        if self.class_weight is None:
+            return None
+        classes = fitted["classes_"]
+        try:
+            per_class = compute_class_weight(
+                self.class_weight, classes=classes, y=classes[codes[labeled]])
+        except ValueError as exc:
+            raise ValueError(f"class_weight: {exc}") from None
+        return np.where(labeled, per_class[np.maximum(codes, 0)], 1.0)
+
+    def decision_function(self, X):
+        """Confidence scores: the network's logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            Inputs, shaped as in fit.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes, the log-odds of ``classes_[1]``; otherwise one
+            logit per class (columns as ``classes_``).
+        """
+        logits = self._infer(X, "forward").astype(np.float64)
+        return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -387,8 +590,57 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         logits = self._infer(X, "forward")
         return self.classes_[np.argmax(logits, axis=1)]
 
-    def transform(self, X):
-        """Learned features (the backbone's output), e.g. to check domain alignment.
+
+class DomainRegressor(RegressorMixin, DomainEstimator):
+    """Base of the skda regressors: one continuous target, ``NaN`` marking unlabeled rows.
+
+    The network learns the standardized target (``(y - target_mean_) /
+    target_scale_``, over the labeled rows), so that the defaults suit any
+    scale; ``predict`` returns the original scale.
+    """
+
+    _criterion = MaskedSquaredError
+    _stratify_validation = False
+    _unlabeled_marker = "y = NaN"
+
+    def _validate_inputs(self, X, y):
+        X = validate_X(self, X, NO_Y, reset=True)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None.")
+        y = column_or_1d(y, warn=True)
+        if len(y) != len(X):
+            raise ValueError(
+                "Found input variables with inconsistent numbers of samples: "
+                f"[{len(X)}, {len(y)}].")
+        return X, y
+
+    def _encode_targets(self, y):
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"y must hold numbers (NaN for unlabeled rows), got dtype {y.dtype}.") from None
+        if np.isinf(y).any():
+            raise ValueError("y contains infinity; mark unlabeled rows with NaN.")
+        labeled = ~np.isnan(y)
+        if labeled.sum() < 2:
+            raise ValueError(
+                f"A regressor needs at least 2 labeled rows (y not NaN), got "
+                f"{int(labeled.sum())} sample(s) with a label.")
+        mean, scale = float(y[labeled].mean()), float(y[labeled].std())
+        scale = scale if scale > 0 else 1.0
+        return {"target_mean_": mean, "target_scale_": scale}, ((y - mean) / scale).astype(
+            np.float32)
+
+    def _labeled(self, codes):
+        return ~np.isnan(codes)
+
+    def _n_outputs(self, fitted):
+        return 1
+
+    def predict(self, X):
+        """Predicted targets.
 
         Parameters
         ----------
@@ -397,7 +649,8 @@ class DomainClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        features : ndarray of shape (n_samples, width)
-            Backbone features, float32.
+        y_pred : ndarray of shape (n_samples,)
+            Predictions on the scale of the training targets.
         """
-        return self._infer(X, "features")
+        out = self._infer(X, "forward").astype(np.float64).ravel()
+        return out * self.target_scale_ + self.target_mean_

@@ -2,7 +2,8 @@
 
 The whole method: a gradient reversal layer, a discriminator behind it
 (:class:`DANN`), the warm-up of the reversal coefficient
-(:class:`ReversalWarmup`) and the estimator (:class:`DANNClassifier`).
+(:class:`ReversalWarmup`) and the estimators (:class:`DANNClassifier`,
+:class:`DANNRegressor`).
 """
 
 import math
@@ -15,7 +16,7 @@ from skorch.callbacks import Callback
 from .._params import BOOLEAN, HIDDEN_SIZES, Interval, hidden_sizes
 from ..engine import Adam, DomainAlgorithm, LearningRateAnnealing, algorithm_of, training_progress
 from ..modules import MLP
-from .base import DomainClassifier, fill_doc
+from .base import DomainClassifier, DomainRegressor, fill_doc
 
 
 class _ReverseGrad(torch.autograd.Function):
@@ -95,8 +96,37 @@ class ReversalWarmup(Callback):
                 training_progress(net), self.gamma)
 
 
+class _DANNEstimator:
+    """What DANN's classifier and regressor share: parameters, network, schedules."""
+
+    _dann_constraints = {
+        "lambda_": [Interval(numbers.Real, 0)],
+        "lambda_warmup": [BOOLEAN],
+        "lr_annealing": [BOOLEAN],
+        "discriminator_hidden_layer_sizes": [HIDDEN_SIZES],
+    }
+    _min_domains = 2
+    _uses_unlabeled = True
+    _divergence_params = ("lr", "lambda_")
+
+    def _build_algorithm(self, featurizer, n_features, n_outputs, n_domains):
+        return DANN(
+            featurizer, n_features, n_outputs, n_domains,
+            hidden_sizes(self.discriminator_hidden_layer_sizes),
+            reversal_coeff=0.0 if self.lambda_warmup else float(self.lambda_),
+        )
+
+    def _method_callbacks(self):
+        callbacks = []
+        if self.lambda_warmup:
+            callbacks.append(("reversal_warmup", ReversalWarmup(float(self.lambda_))))
+        if self.lr_annealing:
+            callbacks.append(("lr_annealing", LearningRateAnnealing()))
+        return callbacks
+
+
 @fill_doc
-class DANNClassifier(DomainClassifier):
+class DANNClassifier(_DANNEstimator, DomainClassifier):
     """Domain-adversarial classifier (DANN; Ganin et al., JMLR 2016).
 
     A domain discriminator learns to tell the training domains apart from the
@@ -165,15 +195,7 @@ class DANNClassifier(DomainClassifier):
     """
 
     _parameter_constraints = {
-        **DomainClassifier._parameter_constraints,
-        "lambda_": [Interval(numbers.Real, 0)],
-        "lambda_warmup": [BOOLEAN],
-        "lr_annealing": [BOOLEAN],
-        "discriminator_hidden_layer_sizes": [HIDDEN_SIZES],
-    }
-    _min_domains = 2
-    _uses_unlabeled = True
-    _divergence_params = ("lr", "lambda_")
+        **DomainClassifier._parameter_constraints, **_DANNEstimator._dann_constraints}
 
     def __init__(
         self,
@@ -194,22 +216,89 @@ class DANNClassifier(DomainClassifier):
         accelerator=None,
         random_state=None,
         verbose=0,
+        class_weight=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
         **kwargs,
     ):
         self._store_params(locals())
 
-    def _build_algorithm(self, featurizer, n_features, n_classes, n_domains):
-        return DANN(
-            featurizer, n_features, n_classes, n_domains,
-            hidden_sizes(self.discriminator_hidden_layer_sizes),
-            reversal_coeff=0.0 if self.lambda_warmup else float(self.lambda_),
-        )
 
-    def _method_callbacks(self):
-        callbacks = []
-        if self.lambda_warmup:
-            callbacks.append(("reversal_warmup", ReversalWarmup(float(self.lambda_))))
-        if self.lr_annealing:
-            callbacks.append(("lr_annealing", LearningRateAnnealing()))
-        return callbacks
+@fill_doc
+class DANNRegressor(_DANNEstimator, DomainRegressor):
+    """Domain-adversarial regressor (DANN; Ganin et al., JMLR 2016) for a continuous target.
 
+    :class:`DANNClassifier`'s network with a one-output head trained on the
+    squared error: the discriminator behind gradient reversal aligns the
+    domains' features while the head fits the labeled rows. Unlabeled rows
+    (``y`` is ``NaN``, e.g. the target domain's) join only the domain loss;
+    with every domain labeled it is multi-source domain generalization.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Hidden layer widths of the default MLP backbone.
+    lambda_ : float, default=1.0
+        Adaptation strength: the gradient reversal coefficient.
+    lambda_warmup : bool, default=True
+        Ramp the coefficient from 0 to ``lambda_`` (the paper's schedule).
+    lr_annealing : bool, default=True
+        Anneal the learning rate as ``lr / (1 + 10 p) ** 0.75``.
+    discriminator_hidden_layer_sizes : tuple of int, default=(100,)
+        Hidden layer widths of the domain discriminator.
+    {shared_parameters}
+
+    Attributes
+    ----------
+    {shared_attributes}
+
+    See Also
+    --------
+    DANNClassifier : The same method for classes (parameters explained there).
+    ERMRegressor : The same network without the domain loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skda import DANNRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 3))
+    >>> domains = np.repeat(["source", "target"], 100)
+    >>> X[domains == "target"] += 1.0
+    >>> y = np.where(domains == "source", X[:, 0] + 5.0, np.nan)  # target unlabeled
+    >>> reg = DANNRegressor(max_epochs=10, random_state=0).fit(X, y, domains=domains)
+    >>> reg.predict(X[:2]).shape
+    (2,)
+    """
+
+    _parameter_constraints = {
+        **DomainRegressor._parameter_constraints, **_DANNEstimator._dann_constraints}
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        *,
+        lambda_=1.0,
+        lambda_warmup=True,
+        lr_annealing=True,
+        discriminator_hidden_layer_sizes=(100,),
+        module=None,
+        augment=None,
+        max_epochs="auto",
+        batch_size=128,
+        lr=1e-2,
+        optimizer=Adam,
+        callbacks=None,
+        device="auto",
+        accelerator=None,
+        random_state=None,
+        verbose=0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        **kwargs,
+    ):
+        self._store_params(locals())

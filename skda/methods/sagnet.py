@@ -223,6 +223,11 @@ class SagNetClassifier(DomainClassifier):
         accelerator=None,
         random_state=None,
         verbose=0,
+        class_weight=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
         **kwargs,
     ):
         self._store_params(locals())

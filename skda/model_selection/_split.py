@@ -8,7 +8,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _num_samples
 
 from .._params import NONE, RANDOM_STATE, Interval, validate_params
-from .._validation import check_domains
+from .._validation import check_domains, holdout_per_cell
 
 
 def _domain_labels(X, groups, domains):
@@ -163,12 +163,7 @@ class TrainingDomainValidation(_DomainSplitter, BaseCrossValidator):
         rng = check_random_state(self.random_state)
         rows = np.arange(len(labels))
         for _ in range(self.n_splits):
-            test = np.zeros(len(labels), dtype=bool)
-            for cell in range(cells.max() + 1):
-                members = rows[cells == cell]
-                n_test = min(int(np.floor(self.test_size * len(members) + 0.5)),
-                             len(members) - 1)
-                test[rng.permutation(members)[:n_test]] = True
+            test = holdout_per_cell(cells, self.test_size, rng)
             yield rows[~test], rows[test]
 
     def get_n_splits(self, X=None, y=None, groups=None, domains=None):

@@ -117,6 +117,12 @@ def evaluate_transductive(estimator, X, y, domains, *, target_domains=None,
         raise ValueError(
             f"evaluate_transductive needs at least 2 domains (sources and a target), got "
             f"{len(names)}.")
+    unscorable = [t for t in targets if unlabeled_mask(y[domains == t]).all()]
+    if unscorable:
+        raise ValueError(
+            f"target domain(s) {np.asarray(unscorable).tolist()} have no labeled rows "
+            "(y == -1 on every row), so they cannot be scored. Pass the true labels: "
+            "evaluate_transductive hides the target's labels from the model itself.")
     scorer = check_scoring(estimator, scoring=scoring)
     single = not isinstance(scoring, (list, tuple, set, dict))
 

@@ -1,7 +1,7 @@
 """Torch building blocks shared by the methods: backbones, heads, the label loss, AdaIN."""
 
 from .convnet import ConvNet, DenseHead, GlobalAvgPool, ImageStandardization
-from .losses import MaskedCrossEntropy
+from .losses import MaskedCrossEntropy, MaskedSquaredError
 from .mlp import MLP
 from .style import adain, randomize_content, randomize_style, style_statistics
 
@@ -12,6 +12,7 @@ __all__ = [
     "ImageStandardization",
     "MLP",
     "MaskedCrossEntropy",
+    "MaskedSquaredError",
     "adain",
     "randomize_content",
     "randomize_style",

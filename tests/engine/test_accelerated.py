@@ -119,3 +119,12 @@ def test_two_process_data_parallel_training_on_cpu(tmp_path):
     # each process drew its own batches, yet gradients were averaged: same weights
     np.testing.assert_allclose(np.concatenate(ranks[0]["weights"]),
                                np.concatenate(ranks[1]["weights"]), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("verbose", [0, 1])
+def test_verbose_decides_whether_the_epoch_table_prints(verbose, multi_domain, capsys):
+    X, y, d = multi_domain
+    ERMClassifier(**TINY, verbose=verbose,
+                  accelerator=accelerate.Accelerator(cpu=True)).fit(X, y, domains=d)
+    printed = capsys.readouterr().out
+    assert ("train_loss" in printed) is bool(verbose), printed

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from skorch.callbacks import Callback
 
 
 def test_epoch_terms_are_batch_means(moons_uda):
@@ -147,3 +148,54 @@ def test_installed_skorch_is_in_the_declared_range():
     (skorch,) = [r for r in declared if r.name == "skorch"]
     assert skorch.specifier, "the skorch requirement must be bounded"
     assert skorch.specifier.contains(version("skorch")), (version("skorch"), skorch.specifier)
+
+
+# -- Ctrl-C stops the caller ---------------------------------------------------------------
+
+
+class _CtrlC(Callback):
+    """Presses Ctrl-C (a real SIGINT) at the end of epoch 2."""
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == 2:
+            import os
+            import signal
+
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_ctrl_c_during_fit_stops_the_caller(moons_uda):
+    from skda import DANNClassifier
+
+    X, y, d = moons_uda
+    clf = DANNClassifier(hidden_layer_sizes=(4,), max_epochs=50, random_state=0,
+                         callbacks=[_CtrlC()])
+    with pytest.raises(KeyboardInterrupt, match="interrupted"):
+        clf.fit(X, y, domains=d)
+    assert not hasattr(clf, "net_")  # never looks fitted
+
+
+def test_ctrl_c_stops_a_grid_search_instead_of_scoring_a_half_trained_model(multi_domain):
+    from sklearn.model_selection import GridSearchCV
+
+    from skda import ERMClassifier
+
+    X, y, d = multi_domain
+    search = GridSearchCV(ERMClassifier(hidden_layer_sizes=(4,), max_epochs=50, random_state=0,
+                                        callbacks=[_CtrlC()]), {"lr": [1e-3, 1e-2]}, cv=2)
+    with pytest.raises(KeyboardInterrupt):
+        search.fit(X, y, domains=d)
+
+
+def test_callbacks_that_stop_training_still_end_the_fit_quietly(moons_uda):
+    from skda import ERMClassifier
+
+    class StopAtTwo(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 2:
+                raise KeyboardInterrupt  # skorch's way of stopping early
+
+    X, y, d = moons_uda
+    clf = ERMClassifier(hidden_layer_sizes=(4,), max_epochs=50, random_state=0,
+                        callbacks=[StopAtTwo()]).fit(X, y, domains=d)
+    assert clf.n_iter_ == 2

@@ -1,0 +1,147 @@
+"""What every estimator's fit offers besides the method: weights, early stopping, scores."""
+
+import numpy as np
+import pytest
+import torch
+from helpers import TINY
+from skorch.callbacks import Callback
+
+from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
+
+CLASSIFIERS = [ERMClassifier, DANNClassifier, CCSAClassifier, SagNetClassifier]
+
+
+def imbalanced(seed=0, n=400):
+    """Two overlapping classes, 10% positives, two domains."""
+    rng = np.random.RandomState(seed)
+    y = (rng.rand(n) < 0.1).astype(int)
+    X = rng.normal(size=(n, 2)) + 1.2 * y[:, None]
+    return X, y, np.arange(n) % 2
+
+
+# -- sample_weight and class_weight ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("Estimator", CLASSIFIERS)
+def test_balanced_class_weight_raises_the_minority_recall(Estimator):
+    X, y, d = imbalanced()
+    params = dict(hidden_layer_sizes=(8,), max_epochs=30, random_state=0)
+    plain = Estimator(**params).fit(X, y, domains=d)
+    balanced = Estimator(**params, class_weight="balanced").fit(X, y, domains=d)
+    recall = [np.mean(m.predict(X)[y == 1] == 1) for m in (plain, balanced)]
+    assert recall[1] > recall[0] + 0.3, recall
+
+
+def test_class_weight_equals_the_matching_sample_weight():
+    X, y, d = imbalanced()
+    by_class = ERMClassifier(**TINY, class_weight={0: 1.0, 1: 5.0}).fit(X, y, domains=d)
+    by_row = ERMClassifier(**TINY).fit(X, y, domains=d, sample_weight=np.where(y == 1, 5.0, 1.0))
+    np.testing.assert_allclose(by_class.predict_proba(X), by_row.predict_proba(X), rtol=1e-6)
+
+
+def test_uniform_weights_change_nothing_and_zero_weights_remove_a_class(moons_uda):
+    X, y, d = moons_uda
+    plain = ERMClassifier(**TINY).fit(X, y, domains=d)
+    uniform = ERMClassifier(**TINY).fit(X, y, domains=d, sample_weight=np.full(len(y), 3.0))
+    np.testing.assert_array_equal(plain.predict_proba(X), uniform.predict_proba(X))
+    w = np.where(y == 1, 0.0, 1.0)  # class 1 never counts: everything becomes class 0
+    only_zero = ERMClassifier(**{**TINY, "max_epochs": 20}).fit(X, y, domains=d, sample_weight=w)
+    assert np.mean(only_zero.predict(X) == 0) > 0.95
+
+
+def test_weights_are_checked(moons_uda):
+    X, y, d = moons_uda
+    with pytest.raises(ValueError, match="Negative values in data passed to `?sample_weight"):
+        ERMClassifier(**TINY).fit(X, y, domains=d, sample_weight=-np.ones(len(y)))
+    only_unlabeled = np.where(y == -1, 1.0, 0.0)
+    with pytest.raises(ValueError, match="sample_weight is 0 on every labeled row"):
+        ERMClassifier(**TINY).fit(X, y, domains=d, sample_weight=only_unlabeled)
+    with pytest.raises(ValueError, match="class_weight must be None or 'balanced' or a dict"):
+        ERMClassifier(**TINY, class_weight="equal").fit(X, y, domains=d)
+    with pytest.raises(ValueError, match="class_weight: "):
+        ERMClassifier(**TINY, class_weight={7: 2.0}).fit(X, y, domains=d)
+
+
+def test_decision_function_is_the_log_odds(moons_uda, multi_domain):
+    X, y, d = moons_uda
+    clf = ERMClassifier(**TINY).fit(X, y, domains=d)
+    p = clf.predict_proba(X)[:, 1]
+    np.testing.assert_allclose(clf.decision_function(X), np.log(p / (1 - p)), rtol=1e-4,
+                               atol=1e-5)
+    X3, y3, d3 = multi_domain
+    clf3 = ERMClassifier(**TINY).fit(X3, y3, domains=d3)
+    assert clf3.decision_function(X3).shape == (len(X3), 3)
+    np.testing.assert_array_equal(clf3.classes_[clf3.decision_function(X3).argmax(1)],
+                                  clf3.predict(X3))
+
+
+# -- early stopping -------------------------------------------------------------------------
+
+
+def test_early_stopping_holds_out_a_slice_of_every_domain_and_keeps_the_best_epoch(multi_domain):
+    X, y, d = multi_domain
+    clf = ERMClassifier(hidden_layer_sizes=(8,), max_epochs=200, lr=0.05, random_state=0,
+                        early_stopping=True, n_iter_no_change=3).fit(X, y, domains=d)
+    history = clf.net_.history
+    losses = history[:, "valid_loss"]
+    stopper = dict(clf.net_.callbacks_)["early_stopping"]
+    assert clf.n_iter_ == len(history) < 200  # stopped early
+    assert stopper.best_loss_ == min(losses) and losses[stopper.best_epoch_ - 1] == min(losses)
+    # 10% of each domain's 60 rows, stratified: 6 per domain, none seen in training
+    assert history[-1, "train_batch_count"] == int(np.ceil(216 / 128))
+    # the kept weights are the best epoch's: their validation loss is the minimum
+    net = clf.net_
+    valid_loss_now = net.history[stopper.best_epoch_ - 1, "valid_loss"]
+    assert valid_loss_now == pytest.approx(stopper.best_loss_)
+
+
+def test_early_stopping_restores_the_weights_of_the_best_epoch(multi_domain):
+    X, y, d = multi_domain
+    snapshots = {}
+
+    class Snapshot(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            snapshots[len(net.history)] = {
+                k: v.clone() for k, v in net.module_.state_dict().items()}
+
+    clf = ERMClassifier(hidden_layer_sizes=(8,), max_epochs=60, lr=0.05, random_state=0,
+                        early_stopping=True, n_iter_no_change=3,
+                        callbacks=[Snapshot()]).fit(X, y, domains=d)
+    best = dict(clf.net_.callbacks_)["early_stopping"].best_epoch_
+    assert best < clf.n_iter_  # the last epochs did not improve
+    for key, value in clf.net_.module_.state_dict().items():
+        torch.testing.assert_close(value, snapshots[best][key])
+
+
+def test_without_early_stopping_no_row_is_held_out(moons_uda):
+    X, y, d = moons_uda
+    clf = ERMClassifier(**TINY).fit(X, y, domains=d)
+    assert "valid_loss" not in clf.net_.history[-1]
+    assert clf.n_iter_ == TINY["max_epochs"]
+
+
+def test_skorch_early_stopping_works_with_the_validation_split(moons_uda):
+    from skorch.callbacks import EarlyStopping
+
+    X, y, d = moons_uda
+    clf = DANNClassifier(hidden_layer_sizes=(8,), max_epochs=300, random_state=0,
+                         early_stopping=True, n_iter_no_change=1000,  # ours never fires
+                         callbacks=[EarlyStopping(patience=2)]).fit(X, y, domains=d)
+    assert clf.n_iter_ < 300
+
+
+def test_early_stopping_needs_labeled_rows_to_hold_out():
+    X = np.random.RandomState(0).normal(size=(4, 2))
+    y, d = np.array([0, 1, 0, 1]), np.array([0, 0, 1, 1])
+    with pytest.raises(ValueError, match="early_stopping found no labeled rows to hold out"):
+        ERMClassifier(**TINY, early_stopping=True).fit(X, y, domains=d)
+
+
+def test_early_stopping_leaves_the_seeded_fit_without_it_unchanged(moons_uda):
+    X, y, d = moons_uda
+    a = ERMClassifier(**TINY).fit(X, y, domains=d)
+    b = ERMClassifier(**TINY).fit(X, y, domains=d)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    c = ERMClassifier(**TINY, early_stopping=True).fit(X, y, domains=d)
+    d2 = ERMClassifier(**TINY, early_stopping=True).fit(X, y, domains=d)
+    np.testing.assert_array_equal(c.predict_proba(X), d2.predict_proba(X))
