@@ -175,6 +175,10 @@ class DomainNet(NeuralNet):
             return self.criterion_
         return functools.partial(self.criterion_, weight=weights)
 
+    def _train_label_loss(self):
+        """The label loss of the training batch just drawn (with its rows' weights)."""
+        return self.label_loss(self._train_batches.batch_weights)
+
     def validation_step(self, batch, **fit_params):
         self._set_training(False)
         X, y, _ = batch
@@ -209,7 +213,7 @@ class DomainNet(NeuralNet):
             return super().train_step(batch, **fit_params)
         self._ensure_training()
         optimizers = {name: getattr(self, f"optimizer_{name}_") for name in self.optimizer_groups_}
-        label_loss = self.label_loss(self._train_batches.batch_weights)
+        label_loss = self._train_label_loss()
         loss, terms = self.module_.training_step(*batch, label_loss, optimizers)
         self._accumulate(terms)
         return {"loss": loss, "y_pred": None}
@@ -217,7 +221,7 @@ class DomainNet(NeuralNet):
     def train_step_single(self, batch, **fit_params):
         self._ensure_training()
         X, y, domains = batch
-        label_loss = self.label_loss(self._train_batches.batch_weights)
+        label_loss = self._train_label_loss()
         loss, terms = self.module_.training_loss(X, y, domains, label_loss)
         loss.backward()
         self._accumulate(terms)

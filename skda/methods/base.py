@@ -418,17 +418,19 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
             weights = sample_weight if weights is None else weights * sample_weight
         if weights is None:
             return None
-        if not weights[labeled].sum() > 0:
+        on_labeled = weights[labeled]
+        if not on_labeled.sum() > 0:
             raise ValueError("sample_weight is 0 on every labeled row; nothing to learn from.")
-        if np.all(weights[labeled] == weights[labeled][0]):
+        if np.all(on_labeled == on_labeled[0]):
             return None  # each batch's loss is a weighted mean: uniform weights change nothing
         return np.where(labeled, weights, 1.0).astype(np.float32)
 
     def _validation_rows(self, codes, labeled, domain_codes, rng):
         """Mask of the labeled rows held out for early stopping, a slice of every domain."""
-        cells = np.where(labeled, domain_codes, -1).astype(np.int64)
-        if self._stratify_validation:
-            cells = np.where(labeled, domain_codes * (int(codes.max()) + 1) + codes, -1)
+        cell = (domain_codes * (int(codes.max()) + 1) + codes if self._stratify_validation
+                else domain_codes)
+        # unlabeled rows form one cell (-1) of their own, never held out
+        cells = np.where(labeled, cell, -1).astype(np.int64)
         held = holdout_per_cell(cells, self.validation_fraction, rng) & labeled
         if not held.any():
             raise ValueError(
