@@ -37,6 +37,7 @@ SUITE = {
                                ["--seeds", "1", "--epochs", "5"]),
     "model_selection": ("model_selection.py", [], ["--seeds", "1", "--epochs", "3"]),
     "clinical_loso": ("clinical_loso.py", [], ["--seeds", "1", "--epochs", "20"]),
+    "site_confounding": ("site_confounding.py", [], ["--seeds", "1", "--epochs", "5"]),
     "speed": ("speed.py", [], ["--repeats", "1", "--epochs", "2", "--n", "4000"]),
     "speed_images": ("speed_images.py", [], ["--repeats", "1", "--epochs", "2", "--n", "1024"]),
 }
@@ -53,6 +54,7 @@ PAGE = [
     ("skada_side_by_side", "skada 0.6.0 side by side"),
     ("dann_moons", "DANN paper: rotated moons"),
     ("clinical_loso", "Clinical: leave one hospital out"),
+    ("site_confounding", "Site-label confounding: the shortcut through the site"),
     ("digits_lodo", "DomainBed-style leave-one-domain-out on shifted digits"),
     ("sagnet_spurious_colour", "SagNet: colour as a spurious cue"),
     ("speed_cpu", "Speed against hand-written loops: tabular"),

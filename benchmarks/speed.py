@@ -1,5 +1,7 @@
 """Seconds per epoch and peak memory: skda's ERM and DANN against hand-written torch loops.
 
+Every other method is timed on the same data, against skda's ERM and DANN.
+
 Not a test: run ``python benchmarks/speed.py`` (add ``--device cuda`` on a GPU);
 writes ``<out>/speed_<device>.md`` and ``.json`` (``--out``, default ``results/``).
 Each measurement runs in a fresh subprocess, so peak memory is its own; the
@@ -26,6 +28,23 @@ from _common import RESULTS, machine_stamp
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROGRAMS = ["hand ERM", "skda ERM", "hand DANN", "skda DANN"]
+#: every other method on the same data: (estimator name, its settings, target unlabeled?)
+METHODS = {
+    "skda CDANN": ("CDANNClassifier", dict(lambda_warmup=False), True),
+    "skda CDAN": ("CDANClassifier", dict(lambda_warmup=False), True),
+    "skda CDAN+E": ("CDANClassifier", dict(lambda_warmup=False, entropy_conditioning=True),
+                    True),
+    "skda CAADA": ("CAADAClassifier", dict(lambda_warmup=False), True),
+    "skda Deep CORAL": ("DeepCORALClassifier", {}, True),
+    "skda MMD": ("MMDClassifier", {}, True),
+    "skda MCC": ("MCCClassifier", {}, True),
+    "skda CCSA": ("CCSAClassifier", {}, False),
+    "skda SagNet": ("SagNetClassifier", {}, False),
+    "skda GroupDRO": ("GroupDROClassifier", {}, False),
+    "skda IRM": ("IRMClassifier", dict(penalty_anneal_iters=0), False),
+    "skda V-REx": ("VRExClassifier", dict(penalty_anneal_iters=0), False),
+    "skda Mixup": ("MixupClassifier", {}, False),
+}
 
 
 def make_data(n, p, seed=0):
@@ -109,12 +128,17 @@ def hand_loop(program, X, y, domains, cfg, device):
 
 def skda_fit(program, X, y, domains, cfg, device):
     """skda's estimators; returns the duration of each epoch from the history."""
+    import skda
     from skda import DANNClassifier, ERMClassifier
 
     shared = dict(hidden_layer_sizes=(cfg["hidden"],), max_epochs=cfg["epochs"],
                   batch_size=cfg["batch_size"], lr=cfg["lr"], device=device, random_state=0)
     if program == "skda ERM":
         clf = ERMClassifier(**shared).fit(X, y)
+    elif program in METHODS:
+        name, params, unlabeled_target = METHODS[program]
+        clf = getattr(skda, name)(**shared, **params)
+        clf.fit(X, np.where(domains == 1, -1, y) if unlabeled_target else y, domains=domains)
     else:
         clf = DANNClassifier(lambda_=1.0, lambda_warmup=False,
                              discriminator_hidden_layer_sizes=(cfg["hidden"],), **shared)
@@ -183,6 +207,8 @@ def report(results, cfg, device):
         "|---|---|---|---|" + ("---|" if device.startswith("cuda") else ""),
     ]
     for program, res in results.items():
+        if program in METHODS:
+            continue
         base = hand_erm if "ERM" in program else hand_dann
         row = (f"| {program} | {res['sec_per_epoch']:.4f} "
                f"({res['median_sec_per_epoch']:.4f}) | "
@@ -199,6 +225,29 @@ def report(results, cfg, device):
         f"{hand_extra:.4f} s/epoch (the discriminator's forward/backward and the "
         "balanced sampling).",
     ]
+    methods = [p for p in results if p in METHODS]
+    if methods:
+        erm, dann = results["skda ERM"]["sec_per_epoch"], results["skda DANN"]["sec_per_epoch"]
+        lines += [
+            "",
+            "## Every method on the same data",
+            "",
+            "Same data, MLP, batch, optimizer and epochs; the methods with (UDA) see the "
+            "second domain unlabeled, the others train on both domains labeled (DG). "
+            "Defaults otherwise, except the reversal at full strength from the first step "
+            "(as DANN above) and IRM/V-REx's penalty from the first step "
+            "(`penalty_anneal_iters=0`).",
+            "",
+            "| program | s / epoch | vs skda ERM | vs skda DANN |",
+            "|---|---|---|---|",
+        ]
+        for program in methods:
+            res = results[program]
+            label = program + (" (UDA)" if METHODS[program][2] else " (DG)")
+            lines.append(f"| {label} | {res['sec_per_epoch']:.4f} "
+                         f"({res['median_sec_per_epoch']:.4f}) | "
+                         f"{res['sec_per_epoch'] / erm:.2f}x | "
+                         f"{res['sec_per_epoch'] / dann:.2f}x |")
     return "\n".join(lines) + "\n"
 
 
@@ -233,13 +282,16 @@ def main():
     parser = speed_arguments(__doc__.splitlines()[0], n=20000, epochs=6)
     parser.add_argument("--p", type=int, default=256)
     parser.add_argument("--hidden", type=int, default=100)
+    parser.add_argument("--skip-methods", action="store_true",
+                        help="time ERM and DANN only (not every other method)")
     args = parser.parse_args()
     if args.worker:
         worker(args.worker, json.loads(args.config), args.device)
         return
     cfg = dict(n=args.n, p=args.p, hidden=args.hidden, batch_size=args.batch_size,
                lr=1e-3, epochs=args.epochs, repeats=args.repeats, threads=args.threads)
-    results = measure(cfg, args.device, args.repeats)
+    programs = PROGRAMS + ([] if args.skip_methods else list(METHODS))
+    results = measure(cfg, args.device, args.repeats, programs)
     save("speed", report(results, cfg, args.device), cfg, results, args)
 
 

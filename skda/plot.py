@@ -1,4 +1,9 @@
-"""Pictures of domain shift: per-domain scores, feature embeddings, training curves.
+"""Pictures of domain shift: per-domain scores, feature embeddings, training curves, confounding.
+
+- :func:`plot_domain_scores`: each model's score on each domain.
+- :func:`plot_embedding`: 2-D maps of each model's features, by domain and by class.
+- :func:`plot_training_curves`: per-epoch losses and accuracies.
+- :func:`plot_confounding`: site-label confounding, from :func:`skda.metrics.confounding_report`.
 
 Needs matplotlib (``pip install "skda[plot]"``). Each function draws on
 matplotlib objects it creates (or on ``ax``/``fig`` when given) and returns
@@ -10,7 +15,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
 from ._validation import check_domains, unlabeled_mask
-from .metrics import per_domain_scores
+from .metrics import ConfoundingReport, per_domain_scores
 
 #: history columns that are bookkeeping, not curves
 _NOT_CURVES = ("epoch", "dur", "train_batch_count", "valid_batch_count", "batches")
@@ -299,4 +304,117 @@ def plot_training_curves(estimator, *, keys=None, fig=None):
                        label=f"chance on domain-balanced training batches (1/{n_domains})")
         ax.legend(fontsize="x-small" if label == "accuracy" else "small")
     fig.tight_layout()
+    return fig
+
+
+def _column(table, name):
+    return np.asarray(table[name], dtype=float)
+
+
+def plot_confounding(report, *, fig=None):
+    """One picture of site-label confounding, from :func:`skda.metrics.confounding_report`.
+
+    Left: each site's class shares as stacked bars, labelled with the
+    counts, titled with Cramér's V between site and label (0: the label does
+    not depend on the site, 1: the site gives the label). Middle: for each
+    class, the balanced accuracy of the site probe (how well the features
+    tell the sites apart among rows of that class), with chance, ``1 /
+    n_sites``, dashed. Right, only when the report holds a model's scores:
+    per site, its accuracy on the rows as they are beside its balanced
+    accuracy (its accuracy were the site class-balanced); a model that bets
+    on each site's most common class is higher on the first.
+
+    When a site holds a single class, a red note across the top says that
+    site and label cannot be separated there.
+
+    Parameters
+    ----------
+    report : ConfoundingReport
+        What :func:`skda.metrics.confounding_report` returned.
+    fig : matplotlib Figure or None, default=None
+        Where to draw; ``None`` makes a new figure.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+        Its panels are ``fig.axes``, in the order above.
+    """
+    plt = _pyplot()
+    if not isinstance(report, ConfoundingReport):
+        raise TypeError(
+            "report must be the ConfoundingReport that skda.metrics.confounding_report "
+            f"returns, got {type(report).__name__}.")
+    with_model = report.estimator_scores is not None
+    n_panels = 3 if with_model else 2
+    if fig is None:
+        fig = plt.figure(figsize=(4.2 * n_panels, 3.8))
+    axes = fig.subplots(1, n_panels, squeeze=False)[0]
+    sites = [str(site) for site in report.sites]
+    positions = np.arange(len(sites))
+
+    labels_ax = axes[0]
+    n_site = report.counts.sum(axis=1)
+    shares = report.counts / n_site[:, None]
+    bottom = np.zeros(len(sites))
+    for k, label in enumerate(report.classes):
+        bars = labels_ax.bar(positions, shares[:, k], 0.7, bottom=bottom, label=str(label))
+        labels_ax.bar_label(bars, labels=[str(c) if c else "" for c in report.counts[:, k]],
+                            label_type="center", fontsize="x-small")
+        bottom += shares[:, k]
+    labels_ax.set_xticks(positions, [f"{s}\n(n={n})" for s, n in zip(sites, n_site,
+                                                                      strict=True)])
+    labels_ax.set_ylim(0, 1)
+    labels_ax.set_xlabel("site")
+    labels_ax.set_ylabel("share of the site's labeled rows")
+    labels_ax.set_title(f"label by site: Cramér's V {report.cramers_v:.2f}", fontsize="medium")
+    labels_ax.legend(title="class", fontsize="x-small", title_fontsize="x-small",
+                     loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+
+    probe_ax = axes[1]
+    probe = report.site_probe
+    classes = [str(c) for c in np.asarray(probe["class"])]
+    accuracy, chance = _column(probe, "balanced_accuracy"), _column(probe, "chance")
+    spots = np.arange(len(classes))
+    probe_ax.bar(spots, np.nan_to_num(accuracy), 0.6, color="C2",
+                 label="site probe (cross-validated)")
+    for spot, value in zip(spots, accuracy, strict=True):
+        if np.isnan(value):
+            probe_ax.text(spot, 0.02, "n/a: fewer than\n2 sites", ha="center", va="bottom",
+                          fontsize="x-small")
+    defined = ~np.isnan(chance)
+    probe_ax.hlines(chance[defined], spots[defined] - 0.4, spots[defined] + 0.4,
+                    colors="0.2", linestyles="--", label="chance (1 / sites)")
+    probe_ax.set_xticks(spots, classes)
+    probe_ax.set_xlim(-0.6, len(classes) - 0.4)
+    probe_ax.set_ylim(0, 1.3)  # room for the legend above the bars
+    probe_ax.set_yticks(np.linspace(0, 1, 6))
+    probe_ax.set_xlabel("class")
+    probe_ax.set_ylabel("balanced accuracy of predicting the site")
+    probe_ax.set_title("do the features reveal the site\nwithin a class?", fontsize="medium")
+    probe_ax.legend(fontsize="x-small", loc="upper center", ncol=2)
+
+    if with_model:
+        model_ax = axes[2]
+        scores = report.estimator_scores
+        model_ax.bar(positions - 0.2, _column(scores, "accuracy"), 0.4, label="accuracy (raw)")
+        model_ax.bar(positions + 0.2, _column(scores, "balanced_accuracy"), 0.4,
+                     label="balanced accuracy (class-balanced)")
+        model_ax.set_xticks(positions, sites)
+        model_ax.set_ylim(0, 1.3)
+        model_ax.set_yticks(np.linspace(0, 1, 6))
+        model_ax.set_xlabel("site")
+        model_ax.set_ylabel("model score")
+        model_ax.set_title("does the model lean on the site?", fontsize="medium")
+        model_ax.legend(fontsize="x-small", loc="upper center", ncol=2)
+
+    if report.totally_confounded:
+        held = ", ".join(repr(site) for site in report.single_class_sites)
+        verb = "holds" if len(report.single_class_sites) == 1 else "each hold"
+        noun = "site" if len(report.single_class_sites) == 1 else "sites"
+        fig.tight_layout(rect=(0, 0, 1, 0.88))
+        fig.text(0.5, 0.97, f"{noun} {held} {verb} one class: site and label cannot be "
+                 "separated", color="red", ha="center", va="top", fontsize="large",
+                 fontweight="bold")
+    else:
+        fig.tight_layout()
     return fig

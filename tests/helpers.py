@@ -7,7 +7,32 @@ tests check behaviour, not accuracy.
 from pathlib import Path
 
 import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_score
 from torch import nn
+
+from skda import (
+    CAADAClassifier,
+    CCSAClassifier,
+    CDANClassifier,
+    CDANNClassifier,
+    DANNClassifier,
+    DeepCORALClassifier,
+    ERMClassifier,
+    GroupDROClassifier,
+    IRMClassifier,
+    MCCClassifier,
+    MixupClassifier,
+    MMDClassifier,
+    SagNetClassifier,
+    VRExClassifier,
+)
+
+#: every classifier: what each must do (the contract tests) is checked on all of them
+CLASSIFIERS = [ERMClassifier, DANNClassifier, CCSAClassifier, SagNetClassifier,
+               CDANNClassifier, GroupDROClassifier, CDANClassifier, DeepCORALClassifier,
+               MMDClassifier, MCCClassifier, IRMClassifier, VRExClassifier, MixupClassifier,
+               CAADAClassifier]
 
 #: a small MLP trained for 3 epochs, seeded
 TINY = dict(hidden_layer_sizes=(8,), max_epochs=3, batch_size=32, random_state=0)
@@ -25,6 +50,11 @@ class TinyCNN(nn.Module):
 
     def forward(self, X):
         return torch.relu(self.conv(X)).mean(dim=(2, 3))
+
+def domain_probe_accuracy(features, domains):
+    """Cross-validated accuracy of a fresh logistic regression predicting the domain."""
+    return cross_val_score(LogisticRegression(max_iter=2000), features, domains, cv=5).mean()
+
 
 #: the repository's root (examples/, benchmarks/ and the package beside tests/)
 REPO = Path(__file__).resolve().parents[1]

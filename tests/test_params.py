@@ -6,9 +6,24 @@ import numbers
 
 import numpy as np
 import pytest
-from helpers import TINY
+from helpers import CLASSIFIERS, TINY
 
-from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
+from skda import (
+    CAADAClassifier,
+    CCSAClassifier,
+    CDANClassifier,
+    CDANNClassifier,
+    DANNClassifier,
+    DeepCORALClassifier,
+    ERMClassifier,
+    GroupDROClassifier,
+    IRMClassifier,
+    MCCClassifier,
+    MixupClassifier,
+    MMDClassifier,
+    SagNetClassifier,
+    VRExClassifier,
+)
 from skda._params import HIDDEN_SIZES, Interval, InvalidParameterError, Options, validate_params
 from skda.model_selection import (
     ImportanceWeightedScorer,
@@ -17,7 +32,7 @@ from skda.model_selection import (
     TrainingDomainValidation,
 )
 
-ESTIMATORS = [ERMClassifier, DANNClassifier, CCSAClassifier, SagNetClassifier]
+ESTIMATORS = CLASSIFIERS
 
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, np.float32("nan"), True])
@@ -68,7 +83,11 @@ def test_parameters_after_the_first_are_keyword_only(Estimator):
 
 @pytest.mark.parametrize("Estimator, name", [
     (ERMClassifier, "lr"), (DANNClassifier, "lambda_"), (CCSAClassifier, "margin"),
-    (SagNetClassifier, "adv_weight")])
+    (SagNetClassifier, "adv_weight"), (CDANNClassifier, "lambda_"), (GroupDROClassifier, "eta"),
+    (CDANClassifier, "lambda_"), (DeepCORALClassifier, "lambda_"), (MMDClassifier, "lambda_"),
+    (MCCClassifier, "temperature"), (IRMClassifier, "penalty_weight"),
+    (VRExClassifier, "penalty_weight"), (MixupClassifier, "alpha"),
+    (CAADAClassifier, "coral_weight")])
 @pytest.mark.parametrize("value", [math.nan, math.inf])
 def test_estimators_refuse_non_finite_reals(Estimator, name, value, moons_uda):
     X, y, d = moons_uda

@@ -7,12 +7,14 @@ import numpy as np
 import pytest
 import torch
 from helpers import TINY
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from skda import DANNClassifier, ERMClassifier, SagNetClassifier
-from skda.plot import plot_domain_scores, plot_embedding, plot_training_curves
+from skda.metrics import ConfoundingWarning, confounding_report
+from skda.plot import plot_confounding, plot_domain_scores, plot_embedding, plot_training_curves
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -191,3 +193,63 @@ def test_plots_reject_bad_input(fitted, moons):
         plot_training_curves(fitted["DANN"], keys=["valid_loss"])
     with pytest.raises(ValueError, match="no training history"):
         plot_training_curves(StandardScaler())
+
+
+def sites_data(prevalences, n_per_site=60, random_state=0):
+    """Sites of exact class-1 shares; column 0 carries the site, column 1 the class."""
+    rng = np.random.RandomState(random_state)
+    y = np.concatenate([rng.permutation(np.arange(n_per_site) < round(p * n_per_site))
+                        for p in prevalences]).astype(int)
+    index = np.repeat(np.arange(len(prevalences)), n_per_site)
+    X = np.c_[index + rng.normal(scale=0.3, size=len(y)), y + rng.normal(size=len(y))]
+    return X, y, np.array(list("ABCD"))[index]
+
+
+def test_confounding_picture(tmp_path):
+    X, y, d = sites_data([0.2, 0.5, 0.8])
+    report = confounding_report(X, y, d, LogisticRegression().fit(X, y), random_state=0)
+    fig = plot_confounding(report)
+    labels, probe, model = fig.axes
+    # stacked class shares: a bar per (class, site), class 1 on top of class 0
+    assert len(labels.patches) == 2 * 3
+    np.testing.assert_allclose([p.get_height() for p in labels.patches[3:]], [0.2, 0.5, 0.8])
+    np.testing.assert_allclose([p.get_y() for p in labels.patches[3:]], [0.8, 0.5, 0.2])
+    assert {"12", "48", "30"} <= {t.get_text() for t in labels.texts}  # the counts
+    assert labels.get_title() == f"label by site: Cramér's V {report.cramers_v:.2f}"
+    assert [t.get_text() for t in labels.get_xticklabels()] == ["A\n(n=60)", "B\n(n=60)",
+                                                                "C\n(n=60)"]
+    # site probe per class beside a dashed chance line
+    np.testing.assert_allclose([p.get_height() for p in probe.patches],
+                               report.site_probe["balanced_accuracy"])
+    (chance,) = probe.collections
+    assert chance.get_linestyle()[0][1] is not None  # dashed
+    np.testing.assert_allclose([seg[:, 1] for seg in chance.get_segments()], 1 / 3)
+    # raw vs class-balanced accuracy per site
+    heights = [p.get_height() for p in model.patches]
+    np.testing.assert_allclose(heights[:3], report.estimator_scores["accuracy"])
+    np.testing.assert_allclose(heights[3:], report.estimator_scores["balanced_accuracy"])
+    assert fig.texts == []  # no confounding note
+    saved_png(fig, tmp_path / "confounding.png")
+
+
+def test_confounding_picture_says_when_site_and_label_cannot_be_separated(tmp_path):
+    X, y, d = sites_data([0.0, 1.0, 0.5])
+    with pytest.warns(ConfoundingWarning):
+        report = confounding_report(X, y, d, random_state=0)
+    fig = plot_confounding(report)
+    assert len(fig.axes) == 2  # no model, no third panel
+    (note,) = fig.texts
+    assert note.get_text() == ("sites 'A', 'B' each hold one class: site and label cannot be "
+                               "separated")
+    assert matplotlib.colors.to_hex(note.get_color()) == "#ff0000"
+    saved_png(fig, tmp_path / "total.png")
+    # a class found in a single site has no probe: said on the bar
+    X, y, d = sites_data([0.0, 0.5])
+    with pytest.warns(UserWarning) as record:
+        fig = plot_confounding(confounding_report(X, y, d, random_state=0))
+    assert [w.category for w in record] == [ConfoundingWarning, UserWarning]
+    assert "no site to tell apart" in str(record[1].message)
+    assert "n/a" in fig.axes[1].texts[0].get_text()
+    assert "site 'A' holds one class" in fig.texts[0].get_text()
+    with pytest.raises(TypeError, match="ConfoundingReport"):
+        plot_confounding({"cramers_v": 0.5})

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 import torch
-from helpers import TINY
+from helpers import CLASSIFIERS, TINY
 from sklearn.exceptions import NotFittedError
 
-from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
+from skda import DANNClassifier, ERMClassifier
 
-ESTIMATORS = [ERMClassifier, DANNClassifier, CCSAClassifier, SagNetClassifier]
+ESTIMATORS = CLASSIFIERS
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)

@@ -14,6 +14,7 @@ from .callbacks import (
     NonFiniteLossGuard,
     algorithm_of,
     training_progress,
+    training_steps_done,
 )
 from .net import DomainNet
 from .optim import Adam
@@ -31,6 +32,7 @@ __all__ = [
     "TrainingObjective",
     "algorithm_of",
     "training_progress",
+    "training_steps_done",
 ]
 
 

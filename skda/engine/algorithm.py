@@ -55,7 +55,10 @@ class DomainAlgorithm(nn.Module):
         domains : Tensor of int64
             Domain codes ``0..n_domains-1``.
         label_loss : callable
-            ``label_loss(logits, y)``: mean cross-entropy over labeled rows.
+            ``label_loss(logits, y)``: mean cross-entropy over labeled rows
+            (weighted by the rows' sample and class weights);
+            ``label_loss(logits, y, groups=codes, n_groups=n)``: one such
+            mean per group, e.g. per domain (the risks of GroupDRO).
 
         Returns
         -------

@@ -78,6 +78,29 @@ class BalancedBatches:
         self._queues = [m[:0] for m in self._members]
         self.batch_weights = None
 
+    def set_domains(self, codes):
+        """Give the rows new domain codes, e.g. latent domains re-inferred between epochs.
+
+        ``codes`` (one per row, ``0..n_domains-1``, every domain present, the
+        number of domains unchanged) is written into ``data.domains`` in
+        place, so batches carry the new codes, and each domain's member list
+        is rebuilt. The streams start afresh: the next batches draw new
+        shuffles of the new members. Batch size, rows per domain and steps
+        per epoch do not change. Call it between epochs, not during one.
+        """
+        codes = torch.as_tensor(codes, dtype=torch.long).flatten().cpu()
+        n_domains = len(self._members)
+        if len(codes) != len(self.data):
+            raise ValueError(f"set_domains needs {len(self.data)} codes, got {len(codes)}.")
+        counts = torch.bincount(codes.clamp(min=0), minlength=n_domains)
+        if codes.min() < 0 or len(counts) != n_domains or not (counts > 0).all():
+            raise ValueError(
+                f"set_domains needs codes 0..{n_domains - 1}, each given to at least one row; "
+                f"got counts {counts.tolist()} (min code {int(codes.min())}).")
+        self.data.domains.copy_(codes.to(self.data.domains.device))
+        self._members = [torch.nonzero(codes == k).flatten() for k in range(n_domains)]
+        self._queues = [m[:0] for m in self._members]
+
     @staticmethod
     def effective_batch_size(batch_size, n_rows, n_domains):
         """``batch_size`` clipped to ``[n_domains, n_rows]``: every batch holds every domain."""

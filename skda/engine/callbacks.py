@@ -18,12 +18,16 @@ def algorithm_of(net):
     return module
 
 
+def training_steps_done(net):
+    """Optimizer steps taken before the current training batch, over all epochs so far."""
+    # plain list/dict access: History's tuple indexing is slow for a per-step hook
+    return ((len(net.history) - 1) * net.train_steps_per_epoch
+            + len(net.history[-1]["batches"]) - 1)
+
+
 def training_progress(net):
     """Fraction of all planned training steps done before the current batch."""
-    steps = net.train_steps_per_epoch
-    # plain list/dict access: History's tuple indexing is slow for a per-step hook
-    done = (len(net.history) - 1) * steps + len(net.history[-1]["batches"]) - 1
-    return min(done / (net.max_epochs * steps), 1.0)
+    return min(training_steps_done(net) / (net.max_epochs * net.train_steps_per_epoch), 1.0)
 
 
 class LearningRateAnnealing(Callback):

@@ -1,11 +1,53 @@
 """The estimators: one module per method, each a network plus its loss."""
 
 from .base import DomainClassifier, DomainEstimator, DomainRegressor
+from .caada import CAADA, CAADAClassifier
 from .ccsa import CCSA, CCSAClassifier
+from .cdan import CDAN, CDANClassifier
+from .cdann import CDANN, CDANNClassifier
+from .coral import DeepCORAL, DeepCORALClassifier
 from .dann import DANN, DANNClassifier, DANNRegressor
 from .erm import ERM, ERMClassifier, ERMRegressor
+from .groupdro import GroupDRO, GroupDROClassifier
+from .irm import IRM, IRMClassifier
+from .mcc import MCC, MCCClassifier
+from .mixup import Mixup, MixupClassifier
+from .mmd import MMD, MMDClassifier
 from .sagnet import SagNet, SagNetClassifier
+from .vrex import VREx, VRExClassifier
 
-__all__ = ["CCSA", "CCSAClassifier", "DANN", "DANNClassifier", "DANNRegressor",
-           "DomainClassifier", "DomainEstimator", "DomainRegressor", "ERM", "ERMClassifier",
-           "ERMRegressor", "SagNet", "SagNetClassifier"]
+__all__ = [
+    "CAADA",
+    "CAADAClassifier",
+    "CCSA",
+    "CCSAClassifier",
+    "CDAN",
+    "CDANClassifier",
+    "CDANN",
+    "CDANNClassifier",
+    "DANN",
+    "DANNClassifier",
+    "DANNRegressor",
+    "DeepCORAL",
+    "DeepCORALClassifier",
+    "DomainClassifier",
+    "DomainEstimator",
+    "DomainRegressor",
+    "ERM",
+    "ERMClassifier",
+    "ERMRegressor",
+    "GroupDRO",
+    "GroupDROClassifier",
+    "IRM",
+    "IRMClassifier",
+    "MCC",
+    "MCCClassifier",
+    "MMD",
+    "MMDClassifier",
+    "Mixup",
+    "MixupClassifier",
+    "SagNet",
+    "SagNetClassifier",
+    "VREx",
+    "VRExClassifier",
+]

@@ -129,12 +129,17 @@ module : None, torch.nn.Module subclass or instance, default=None
         parameters for the optimizer."""
 
 CLASS_WEIGHT_DOC = """\
-class_weight : None, "balanced" or dict, default=None
+class_weight : None, "balanced", "balanced_per_domain" or dict, default=None
         Weights of the classes in the label loss, as in scikit-learn:
         ``"balanced"`` weighs each class by ``n_labeled / (n_classes *
         count)`` over the labeled training rows of all domains; a dict maps
-        class labels to weights (missing classes weigh 1). Multiplies
-        ``sample_weight``.
+        class labels to weights (missing classes weigh 1).
+        ``"balanced_per_domain"`` balances the classes within each domain
+        (``n_domain / (n_classes_in_domain * count_in_domain)``), so that
+        every domain x class group weighs the same: the site no longer
+        predicts the label in the weighted training data, which removes the
+        shortcut of site-label confounding (see "Site bias and shortcuts"
+        in the docs). Multiplies ``sample_weight``.
     """
 
 SHARED_ATTRIBUTES_DOC = """\
@@ -165,6 +170,23 @@ target_mean_, target_scale_ : float
         Mean and standard deviation of the labeled targets: the network
         learns the standardized target, and ``predict`` returns it on the
         original scale."""
+
+
+def balanced_per_domain_weights(codes, labeled, domain_codes):
+    """Row weights giving every domain x class group of labeled rows the same total weight.
+
+    Within a domain of ``n`` labeled rows holding ``c`` classes, a row of a
+    class counted ``m`` times weighs ``n / (c * m)``: each domain keeps its
+    total weight (batches already give every domain the same share), and its
+    classes share it equally. Unlabeled rows weigh 1 (the loss skips them).
+    """
+    weights = np.ones(len(codes))
+    for domain in np.unique(domain_codes[labeled]):
+        rows = labeled & (domain_codes == domain)
+        classes, inverse, counts = np.unique(
+            codes[rows], return_inverse=True, return_counts=True)
+        weights[rows] = rows.sum() / (len(classes) * counts[inverse])
+    return weights
 
 
 def fill_doc(cls):
@@ -297,6 +319,14 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
         """Callbacks the method needs (schedules); ``(name, callback)`` tuples."""
         return []
 
+    def _encode_domains(self, X, domains):
+        """``(names, codes)``: the training domains and each row's code (``encode_domains``).
+
+        A method that infers the domains itself (latent domains) overrides it
+        and returns placeholder codes, which a callback replaces in training.
+        """
+        return encode_domains(domains, len(X))
+
     # -- what a kind of target provides (DomainClassifier, DomainRegressor) ---------------
 
     #: the label loss
@@ -316,7 +346,7 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
     def _n_outputs(self, fitted):
         raise NotImplementedError
 
-    def _class_weights(self, codes, labeled, fitted):
+    def _class_weights(self, codes, labeled, domain_codes, fitted):
         """Per-row weights of the target values (classifiers' ``class_weight``), or None."""
         return None
 
@@ -356,8 +386,8 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
         X, y = self._validate_inputs(X, y)
         fitted, codes = self._encode_targets(y)
         labeled = self._labeled(codes)
-        weights = self._row_weights(X, codes, labeled, fitted, sample_weight)
-        domain_names, domain_codes = encode_domains(domains, len(X))
+        domain_names, domain_codes = self._encode_domains(X, domains)
+        weights = self._row_weights(X, codes, labeled, domain_codes, fitted, sample_weight)
         if not self._uses_unlabeled and not labeled.all():
             if self._warn_unlabeled:
                 warnings.warn(
@@ -410,9 +440,9 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
         self.net_ = net
         return self
 
-    def _row_weights(self, X, codes, labeled, fitted, sample_weight):
+    def _row_weights(self, X, codes, labeled, domain_codes, fitted, sample_weight):
         """float32 weight per row (sample and class weights), or None when uniform."""
-        weights = self._class_weights(codes, labeled, fitted)
+        weights = self._class_weights(codes, labeled, domain_codes, fitted)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
             weights = sample_weight if weights is None else weights * sample_weight
@@ -513,7 +543,7 @@ class DomainClassifier(ClassifierMixin, DomainEstimator):
 
     _parameter_constraints = {
         **DomainEstimator._parameter_constraints,
-        "class_weight": [NONE, Options("balanced"), Satisfies(
+        "class_weight": [NONE, Options("balanced", "balanced_per_domain"), Satisfies(
             lambda v: isinstance(v, dict), "a dict of class weights")],
     }
     _criterion = MaskedCrossEntropy
@@ -533,9 +563,11 @@ class DomainClassifier(ClassifierMixin, DomainEstimator):
     def _n_outputs(self, fitted):
         return len(fitted["classes_"])
 
-    def _class_weights(self, codes, labeled, fitted):
+    def _class_weights(self, codes, labeled, domain_codes, fitted):
         if self.class_weight is None:
             return None
+        if self.class_weight == "balanced_per_domain":
+            return balanced_per_domain_weights(codes, labeled, domain_codes)
         classes = fitted["classes_"]
         try:
             per_class = compute_class_weight(

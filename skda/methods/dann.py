@@ -17,6 +17,7 @@ from .._params import BOOLEAN, HIDDEN_SIZES, Interval, hidden_sizes
 from ..engine import Adam, DomainAlgorithm, LearningRateAnnealing, algorithm_of, training_progress
 from ..modules import MLP
 from .base import DomainClassifier, DomainRegressor, fill_doc
+from .latent import LATENT_DOMAINS_CONSTRAINTS, LatentDomainsMixin
 
 
 class _ReverseGrad(torch.autograd.Function):
@@ -61,7 +62,10 @@ class DANN(DomainAlgorithm):
         self.reversal_coeff = reversal_coeff
 
     def training_loss(self, X, y, domains, label_loss):
-        z = self.featurizer(X)
+        return self._adversarial_loss(self.featurizer(X), y, domains, label_loss)
+
+    def _adversarial_loss(self, z, y, domains, label_loss):
+        """Label loss plus the domain loss of the features ``z``, and the terms to log."""
         class_loss = label_loss(self.classifier(z), y)
         domain_logits = self.discriminator(grad_reverse(z, self.reversal_coeff))
         domain_loss = F.cross_entropy(domain_logits, domains)
@@ -96,7 +100,7 @@ class ReversalWarmup(Callback):
                 training_progress(net), self.gamma)
 
 
-class _DANNEstimator:
+class _DANNEstimator(LatentDomainsMixin):
     """What DANN's classifier and regressor share: parameters, network, schedules."""
 
     _dann_constraints = {
@@ -109,15 +113,23 @@ class _DANNEstimator:
     _uses_unlabeled = True
     _divergence_params = ("lr", "lambda_")
 
+    #: the network: DANN, or a variant built from the same parameters (CDANN, CDAN)
+    _algorithm_class = DANN
+
+    def _variant_params(self):
+        """A variant's own arguments of its network, beyond DANN's."""
+        return {}
+
     def _build_algorithm(self, featurizer, n_features, n_outputs, n_domains):
-        return DANN(
+        return self._algorithm_class(
             featurizer, n_features, n_outputs, n_domains,
             hidden_sizes(self.discriminator_hidden_layer_sizes),
             reversal_coeff=0.0 if self.lambda_warmup else float(self.lambda_),
+            **self._variant_params(),
         )
 
     def _method_callbacks(self):
-        callbacks = []
+        callbacks = list(super()._method_callbacks())  # latent domains, when asked for
         if self.lambda_warmup:
             callbacks.append(("reversal_warmup", ReversalWarmup(float(self.lambda_))))
         if self.lr_annealing:
@@ -159,10 +171,19 @@ class DANNClassifier(_DANNEstimator, DomainClassifier):
         down to a sixth of it. ``False`` keeps ``lr`` throughout.
     discriminator_hidden_layer_sizes : tuple of int, default=(100,)
         Hidden layer widths of the domain discriminator.
+    latent_domains : None or int >= 2, default=None
+        Train on this many pseudo-domains inferred by clustering when
+        ``fit`` gets ``domains=None`` (MMLD; see
+        :class:`~skda.methods.latent.LatentDomainClustering`), re-inferred
+        every epoch; the assignment is in ``latent_domain_labels_``.
+        ``None``: use ``domains``.
     {shared_parameters}
 
     Attributes
     ----------
+    latent_domain_labels_ : ndarray of shape (n_samples,)
+        Only with ``latent_domains``: each training row's latent domain
+        (``0..latent_domains-1``), from the last epoch's clustering.
     {shared_attributes}
 
     See Also
@@ -195,7 +216,8 @@ class DANNClassifier(_DANNEstimator, DomainClassifier):
     """
 
     _parameter_constraints = {
-        **DomainClassifier._parameter_constraints, **_DANNEstimator._dann_constraints}
+        **DomainClassifier._parameter_constraints, **_DANNEstimator._dann_constraints,
+        **LATENT_DOMAINS_CONSTRAINTS}
 
     def __init__(
         self,
@@ -205,6 +227,7 @@ class DANNClassifier(_DANNEstimator, DomainClassifier):
         lambda_warmup=True,
         lr_annealing=True,
         discriminator_hidden_layer_sizes=(100,),
+        latent_domains=None,
         module=None,
         augment=None,
         max_epochs="auto",

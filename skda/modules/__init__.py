@@ -3,7 +3,7 @@
 from .convnet import ConvNet, DenseHead, GlobalAvgPool, ImageStandardization
 from .losses import MaskedCrossEntropy, MaskedSquaredError
 from .mlp import MLP
-from .style import adain, randomize_content, randomize_style, style_statistics
+from .style import MixStyle, adain, randomize_content, randomize_style, style_statistics
 
 __all__ = [
     "ConvNet",
@@ -13,6 +13,7 @@ __all__ = [
     "MLP",
     "MaskedCrossEntropy",
     "MaskedSquaredError",
+    "MixStyle",
     "adain",
     "randomize_content",
     "randomize_style",

@@ -4,6 +4,8 @@ import numbers
 
 from torch import nn
 
+from .style import MixStyle
+
 
 class GlobalAvgPool(nn.Module):
     """Average a feature map over its spatial axes: ``(batch, C, ...)`` to ``(batch, C)``.
@@ -81,6 +83,12 @@ class ConvNet(nn.Sequential):
         Width of the output features.
     standardize : bool, default=True
         Standardize each input image first.
+    mixstyle : bool, default=False
+        End every block but the last with a :class:`MixStyle` layer
+        (``p=0.5, alpha=0.1``), which mixes the feature statistics of random
+        pairs of a training batch (Zhou et al., ICLR 2021): any method
+        then trains on new combinations of its domains' styles. Use it as
+        ``module=ConvNet, module__mixstyle=True``.
 
     Attributes
     ----------
@@ -88,7 +96,8 @@ class ConvNet(nn.Sequential):
         Width of the output features (``width``).
     """
 
-    def __init__(self, input_shape, channels=(32, 64), width=128, standardize=True):
+    def __init__(self, input_shape, channels=(32, 64), width=128, standardize=True,
+                 mixstyle=False):
         if len(input_shape) != 3 or not all(
                 isinstance(s, numbers.Integral) and s > 0 for s in input_shape):
             raise ValueError(
@@ -98,16 +107,19 @@ class ConvNet(nn.Sequential):
                              f"{channels!r}.")
         if not _positive_int(width):
             raise ValueError(f"width must be a positive int, got {width!r}.")
-        if not isinstance(standardize, bool):
-            raise TypeError(f"standardize must be a bool, got {standardize!r}.")
+        for name, value in (("standardize", standardize), ("mixstyle", mixstyle)):
+            if not isinstance(value, bool):
+                raise TypeError(f"{name} must be a bool, got {value!r}.")
         in_channels, height, breadth = input_shape
         layers = [ImageStandardization()] if standardize else []
-        for out_channels in channels:
+        for k, out_channels in enumerate(channels):
             block = [nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
                      nn.BatchNorm2d(out_channels), nn.ReLU()]
             if min(height, breadth) >= 8:
                 block.append(nn.MaxPool2d(2))
                 height, breadth = height // 2, breadth // 2
+            if mixstyle and k < len(channels) - 1:
+                block.append(MixStyle())
             layers.append(nn.Sequential(*block))
             in_channels = out_channels
         super().__init__(*layers, DenseHead(in_channels * height * breadth, width))

@@ -144,7 +144,37 @@ def test_site_shift_is_seeded_and_takes_per_site_sizes():
     assert [int((a[2] == f"site{k}").sum()) for k in range(3)] == [50, 80, 20]
 
 
+@pytest.mark.parametrize("dependence, expected", [
+    (0.0, [0.5, 0.5, 0.5, 0.5]), (0.8, [0.1, 0.9, 0.1, 0.9]), (1.0, [0.0, 1.0, 0.0, 1.0])])
+def test_site_label_dependence_sets_the_sites_class_shares(dependence, expected):
+    X, y, d = make_site_shift(n_samples=500, site_label_dependence=dependence, random_state=0)
+    np.testing.assert_allclose([y[d == s].mean() for s in np.unique(d)], expected)
+
+
+def test_rows_random_state_draws_new_rows_from_the_same_sites():
+    kwargs = dict(n_sites=3, covariate_shift=3.0, random_state=4)
+    X, y, d = make_site_shift(n_samples=3000, prevalence=[0.2, 0.5, 0.8], rows_random_state=1,
+                              **kwargs)
+    X2, y2, d2 = make_site_shift(n_samples=2000, prevalence=[0.8, 0.5, 0.2],
+                                 rows_random_state=2, **kwargs)
+    np.testing.assert_allclose([y2[d2 == s].mean() for s in np.unique(d2)], [0.8, 0.5, 0.2])
+    assert not np.isin(X2[:, 0], X[:, 0]).any()
+    # same sites: each class looks the same in both draws (p(x | y, site) is kept)
+    for s in np.unique(d):
+        for label in (0, 1):
+            gap = X[(d == s) & (y == label)].mean(0) - X2[(d2 == s) & (y2 == label)].mean(0)
+            assert np.abs(gap).max() < 0.25
+    # without rows_random_state a different seed gives different sites
+    X3, _, d3 = make_site_shift(n_samples=3000, random_state=5, n_sites=3, covariate_shift=3.0)
+    assert np.abs(X3[d3 == "site0"].mean(0) - X[d == "site0"].mean(0)).max() > 0.5
+
+
 @pytest.mark.parametrize("kwargs, match", [
+    ({"site_label_dependence": 0.5, "label_shift": 1.0}, "give one"),
+    ({"site_label_dependence": 1.5}, "site_label_dependence"),
+    ({"prevalence": [0.5, 0.5]}, "prevalence must be a list of 4"),
+    ({"prevalence": [0.5, 0.5, 0.5, 1.2]}, "prevalence must be a list of 4"),
+    ({"prevalence": [0.5] * 4, "label_shift": 1.0}, "leave label_shift"),
     ({"n_samples": [10, 10]}, "one per site"), ({"label_shift": -1.0}, "label_shift"),
     ({"covariate_shift": float("inf")}, "covariate_shift"), ({"n_sites": 0}, "n_sites")])
 def test_site_shift_rejects_bad_arguments(kwargs, match):

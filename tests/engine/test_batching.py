@@ -59,3 +59,27 @@ def test_same_seed_same_batches_different_seed_different():
 def test_batch_size_clipped_to_data_and_domain_count():
     assert BalancedBatches(make_data([3, 2]), batch_size=1000, seed=0).batch_size == 5
     assert BalancedBatches(make_data([5, 5, 5]), batch_size=1, seed=0).batch_size == 3
+
+
+def test_set_domains_rebuilds_the_members_and_writes_the_codes():
+    data = make_data([20, 20])
+    batches = BalancedBatches(data, batch_size=8, seed=0)
+    new = torch.arange(40) % 2  # alternate rows instead of two halves
+    batches.set_domains(new)
+    assert torch.equal(data.domains, new)
+    assert batches.rows_per_domain == [4, 4] and len(batches) == 5
+    rows = torch.cat([X[:, 0] for X, _, _ in batches]).long()
+    assert sorted(rows.tolist()) == list(range(40))  # still every row once an epoch
+    for X, _, d in batches:
+        assert torch.equal(d, X[:, 0].long() % 2)
+        assert torch.equal(torch.bincount(d, minlength=2), torch.tensor([4, 4]))
+
+
+def test_set_domains_refuses_missing_or_extra_domains():
+    import pytest
+
+    batches = BalancedBatches(make_data([10, 10]), batch_size=4, seed=0)
+    for codes in (torch.zeros(20, dtype=torch.long), torch.arange(20) % 3,
+                  torch.zeros(19, dtype=torch.long)):
+        with pytest.raises(ValueError, match="set_domains needs"):
+            batches.set_domains(codes)

@@ -92,3 +92,13 @@ def test_docs_include_existing_lines():
             assert start in (EXAMPLES / name).read_text(), (page.name, name)
             found += 1
     assert found >= 2
+
+
+def test_site_bias_example_diagnoses_and_removes_the_shortcut(capsys, tmp_path):
+    run("site_bias.py")
+    out = capsys.readouterr().out
+    assert "it leans on the site" in out and "Total site-label confounding" in out
+    scores = {line.split(":")[0]: float(line.rsplit(" ", 1)[1])
+              for line in out.splitlines() if "class balance reversed" in line}
+    assert scores["ERM, balanced per site"] > scores["ERM"] + 0.05, scores
+    assert (tmp_path / "confounding.png").stat().st_size > 5000

@@ -12,7 +12,22 @@ from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, cross_valida
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
+from skda import (
+    CAADAClassifier,
+    CCSAClassifier,
+    CDANClassifier,
+    CDANNClassifier,
+    DANNClassifier,
+    DeepCORALClassifier,
+    ERMClassifier,
+    GroupDROClassifier,
+    IRMClassifier,
+    MCCClassifier,
+    MixupClassifier,
+    MMDClassifier,
+    SagNetClassifier,
+    VRExClassifier,
+)
 
 
 def test_get_set_params_and_clone_keep_keyword_params():
@@ -47,6 +62,16 @@ def test_grid_search_lambda_with_leave_one_domain_out(multi_domain):
 @pytest.mark.parametrize("estimator, grid", [
     (CCSAClassifier(**TINY), {"alpha": [0.0, 0.5], "margin": [1.0]}),
     (SagNetClassifier(**TINY), {"adv_weight": [0.0, 0.1]}),
+    (CDANNClassifier(**TINY), {"lambda_": [0.0, 1.0]}),
+    (GroupDROClassifier(**TINY), {"eta": [0.0, 0.01], "group_by": ["domain_class"]}),
+    (CDANClassifier(**TINY), {"lambda_": [0.0, 1.0]}),
+    (DeepCORALClassifier(**TINY), {"lambda_": [0.0, 1.0]}),
+    (MMDClassifier(**TINY), {"lambda_": [0.0, 1.0]}),
+    (MCCClassifier(**TINY), {"lambda_": [0.0, 1.0]}),
+    (IRMClassifier(**TINY, penalty_anneal_iters=2), {"penalty_weight": [1.0, 10.0]}),
+    (VRExClassifier(**TINY, penalty_anneal_iters=2), {"penalty_weight": [1.0, 10.0]}),
+    (MixupClassifier(**TINY), {"alpha": [0.0, 0.2]}),
+    (CAADAClassifier(**TINY), {"coral_weight": [0.0, 1.0]}),
 ])
 def test_grid_search_strength_of_the_other_methods(estimator, grid, multi_domain):
     X, y, d = multi_domain
@@ -105,7 +130,9 @@ def test_skda_never_changes_global_sklearn_config(multi_domain):
     (pickle.dumps, pickle.loads),
     (lambda est: joblib.dump(est, "model.joblib"), lambda _: joblib.load("model.joblib")),
 ])
-@pytest.mark.parametrize("Estimator", [DANNClassifier, SagNetClassifier])
+@pytest.mark.parametrize("Estimator", [DANNClassifier, SagNetClassifier, CDANNClassifier,
+                                       GroupDROClassifier, CDANClassifier, IRMClassifier,
+                                       MixupClassifier])
 def test_persistence_round_trip(Estimator, dump, load, moons, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     X, y, d, _ = moons

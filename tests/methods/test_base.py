@@ -4,12 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from helpers import TINY
+from helpers import CLASSIFIERS, TINY
 from torch import nn
 
 from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
 
-ESTIMATORS = [ERMClassifier, DANNClassifier, CCSAClassifier, SagNetClassifier]
+ESTIMATORS = CLASSIFIERS
 
 
 def training_data(Estimator, moons_uda, multi_domain):

@@ -1,16 +1,27 @@
 """scikit-learn's estimator checks are the arbiter of the estimator contract."""
 
 import numpy as np
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import _num_samples
 
 from skda import (
+    CAADAClassifier,
     CCSAClassifier,
+    CDANClassifier,
+    CDANNClassifier,
     DANNClassifier,
     DANNRegressor,
+    DeepCORALClassifier,
     ERMClassifier,
     ERMRegressor,
+    GroupDROClassifier,
+    IRMClassifier,
+    MCCClassifier,
+    MixupClassifier,
+    MMDClassifier,
     SagNetClassifier,
+    VRExClassifier,
 )
 
 # -1 is the unlabeled marker (the sklearn.semi_supervised convention), so a
@@ -47,6 +58,38 @@ class AlternatingDomainsDANNRegressor(AlternatingDomains, DANNRegressor):
     pass
 
 
+class AlternatingDomainsCDANN(AlternatingDomains, CDANNClassifier):
+    pass
+
+
+class AlternatingDomainsCDAN(AlternatingDomains, CDANClassifier):
+    pass
+
+
+class AlternatingDomainsDeepCORAL(AlternatingDomains, DeepCORALClassifier):
+    pass
+
+
+class AlternatingDomainsMMD(AlternatingDomains, MMDClassifier):
+    pass
+
+
+class AlternatingDomainsIRM(AlternatingDomains, IRMClassifier):
+    pass
+
+
+class AlternatingDomainsVREx(AlternatingDomains, VRExClassifier):
+    pass
+
+
+class AlternatingDomainsMixup(AlternatingDomains, MixupClassifier):
+    pass
+
+
+class AlternatingDomainsCAADA(AlternatingDomains, CAADAClassifier):
+    pass
+
+
 #: weights act through each batch's weighted mean, batches are drawn at random and
 #: every batch holds every domain: a weight of 0 or 2 is not the same as dropping or
 #: repeating a row (the sampled batches differ); uniform weights are exactly no weights
@@ -77,11 +120,26 @@ SMALL = dict(hidden_layer_sizes=(16,), max_epochs=20, lr=1e-2, random_state=0)
         SagNetClassifier(**SMALL),
         ERMRegressor(**SMALL),
         AlternatingDomainsDANNRegressor(**SMALL, lambda_=0.1),
+        AlternatingDomainsCDANN(**SMALL, lambda_=0.1),
+        GroupDROClassifier(**SMALL),
+        AlternatingDomainsCDAN(**SMALL, lambda_=0.1),
+        AlternatingDomainsDeepCORAL(**SMALL),
+        AlternatingDomainsMMD(**SMALL),
+        MCCClassifier(**SMALL),
+        # a penalty of weight 100 from the 5th step stops the checks' tiny fits from learning
+        AlternatingDomainsIRM(**SMALL, penalty_anneal_iters=30),
+        AlternatingDomainsVREx(**SMALL, penalty_anneal_iters=5),
+        AlternatingDomainsMixup(**SMALL),
+        AlternatingDomainsCAADA(**SMALL, lambda_=0.1, coral_weight=0.1),
+        # no domains given: the checks' fits cluster the rows into 2 latent domains
+        DANNClassifier(**SMALL, lambda_=0.1, latent_domains=2),
     ],
     expected_failed_checks=lambda est: {
         **(SEMI_SUPERVISED_MARKER if hasattr(est, "predict_proba") else {}),
         **(FLOAT32_LOGITS if hasattr(est, "decision_function") else {}),
         **STOCHASTIC_WEIGHTS},
 )
+@pytest.mark.filterwarnings("ignore:MCCClassifier got no unlabeled rows")
+@pytest.mark.filterwarnings("ignore:penalty_anneal_iters=30 is not below")
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -5,8 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import cross_val_score
+from helpers import domain_probe_accuracy
 
 from skda import DANNClassifier, ERMClassifier
 from skda.methods.dann import ganin_schedule, grad_reverse
@@ -67,12 +66,6 @@ def test_discriminator_parameters_receive_gradient(moons_uda):
     a = clf.net_.module_.discriminator[0].weight
     b = untrained.net_.module_.discriminator[0].weight
     assert not torch.equal(a, b)
-
-
-def domain_probe_accuracy(features, domains):
-    """Cross-validated accuracy of a fresh logistic regression predicting the domain."""
-    probe = LogisticRegression(max_iter=2000)
-    return cross_val_score(probe, features, domains, cv=5).mean()
 
 
 def test_reversal_makes_features_less_domain_separable(shifted_blobs):

@@ -3,12 +3,13 @@
 import numpy as np
 import pytest
 import torch
-from helpers import TINY
+from helpers import CLASSIFIERS, TINY
+from sklearn.metrics import balanced_accuracy_score
 from skorch.callbacks import Callback
 
-from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
-
-CLASSIFIERS = [ERMClassifier, DANNClassifier, CCSAClassifier, SagNetClassifier]
+from skda import DANNClassifier, ERMClassifier
+from skda.datasets import make_site_shift
+from skda.methods.base import balanced_per_domain_weights
 
 
 def imbalanced(seed=0, n=400):
@@ -39,6 +40,34 @@ def test_class_weight_equals_the_matching_sample_weight():
     np.testing.assert_allclose(by_class.predict_proba(X), by_row.predict_proba(X), rtol=1e-6)
 
 
+def test_balanced_per_domain_weighs_every_domain_class_cell_the_same():
+    codes = np.array([0, 0, 0, 1, 0, 1, 1, 1, 1, -1])
+    domains = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 1])
+    labeled = codes >= 0
+    w = balanced_per_domain_weights(codes, labeled, domains)
+    for domain in (0, 1):
+        rows = labeled & (domains == domain)
+        # the domain keeps its total weight, shared equally by its classes
+        assert w[rows].sum() == pytest.approx(rows.sum())
+        cells = [w[rows & (codes == c)].sum() for c in (0, 1)]
+        assert cells[0] == pytest.approx(cells[1])
+    assert w[~labeled] == 1.0
+
+
+def test_balanced_per_domain_removes_the_site_shortcut():
+    # sites 0 and 2 mostly controls, 1 and 3 mostly patients, and readable from X;
+    # tested on the same sites with the class balance reversed
+    train = make_site_shift(n_samples=300, covariate_shift=2.0, site_label_dependence=0.9,
+                            random_state=0, rows_random_state=1)
+    X, y, d = make_site_shift(n_samples=500, covariate_shift=2.0,
+                              prevalence=[0.95, 0.05, 0.95, 0.05], random_state=0,
+                              rows_random_state=2)
+    params = dict(hidden_layer_sizes=(16,), max_epochs=30, random_state=0)
+    scores = [balanced_accuracy_score(y, ERMClassifier(**params, class_weight=weight).fit(
+        *train[:2], domains=train[2]).predict(X)) for weight in (None, "balanced_per_domain")]
+    assert scores[1] > scores[0] + 0.1, scores
+
+
 def test_uniform_weights_change_nothing_and_zero_weights_remove_a_class(moons_uda):
     X, y, d = moons_uda
     plain = ERMClassifier(**TINY).fit(X, y, domains=d)
@@ -56,7 +85,8 @@ def test_weights_are_checked(moons_uda):
     only_unlabeled = np.where(y == -1, 1.0, 0.0)
     with pytest.raises(ValueError, match="sample_weight is 0 on every labeled row"):
         ERMClassifier(**TINY).fit(X, y, domains=d, sample_weight=only_unlabeled)
-    with pytest.raises(ValueError, match="class_weight must be None or 'balanced' or a dict"):
+    with pytest.raises(ValueError, match="class_weight must be None or 'balanced' or "
+                                         "'balanced_per_domain' or a dict"):
         ERMClassifier(**TINY, class_weight="equal").fit(X, y, domains=d)
     with pytest.raises(ValueError, match="class_weight: "):
         ERMClassifier(**TINY, class_weight={7: 2.0}).fit(X, y, domains=d)

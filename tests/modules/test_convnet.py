@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 import torch
-from helpers import TINY, TINY_IMAGES, TinyCNN
+from helpers import CLASSIFIERS, TINY, TINY_IMAGES, TinyCNN
 from torch import nn
 
-from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
-from skda.modules import ConvNet, ImageStandardization
+from skda import DANNClassifier, ERMClassifier, SagNetClassifier
+from skda.modules import ConvNet, ImageStandardization, MixStyle
 
-ALL = [ERMClassifier, DANNClassifier, CCSAClassifier, SagNetClassifier]
+ALL = CLASSIFIERS
 
 
 @pytest.mark.parametrize("Estimator", ALL)
@@ -137,3 +137,22 @@ def test_convnet_rejects_bad_arguments(kwargs, match):
         ConvNet(**kwargs)
     with pytest.raises(TypeError, match="standardize"):
         ConvNet((1, 8, 8), standardize="yes")
+
+
+def test_mixstyle_option_mixes_training_batches_only(digit_images):
+    X, y, d = digit_images
+    net = ConvNet((1, 8, 8), channels=(4, 4, 4), mixstyle=True)
+    assert sum(isinstance(m, MixStyle) for m in net.modules()) == 2  # all blocks but the last
+    assert len(list(net.children())) == len(list(ConvNet((1, 8, 8), (4, 4, 4)).children()))
+    batch = torch.tensor(X[:16], dtype=torch.float32).reshape(16, 1, 8, 8)
+    for layer in net.modules():
+        if isinstance(layer, MixStyle):
+            layer.p = 1.0
+    net.eval()
+    assert torch.equal(net(batch), net(batch))
+    net.train()
+    torch.manual_seed(0)
+    assert not torch.allclose(net(batch), net(batch))
+    clf = ERMClassifier(module=ConvNet, module__mixstyle=True, **TINY_IMAGES).fit(
+        X, y, domains=d)
+    assert any(isinstance(m, MixStyle) for m in clf.net_.module_.modules())

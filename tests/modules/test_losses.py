@@ -2,7 +2,7 @@
 
 import torch
 
-from skda.modules import MaskedCrossEntropy
+from skda.modules import MaskedCrossEntropy, MaskedSquaredError
 
 
 def test_masked_cross_entropy_ignores_unlabeled_rows():
@@ -16,3 +16,25 @@ def test_masked_cross_entropy_ignores_unlabeled_rows():
 def test_masked_cross_entropy_lets_divergence_show():
     logits = torch.tensor([[float("nan"), 0.0], [1.0, 0.0]])
     assert torch.isnan(MaskedCrossEntropy()(logits, torch.tensor([0, 1])))
+
+
+def test_per_group_losses_are_the_weighted_means_of_each_group():
+    logits = torch.randn(6, 3, generator=torch.Generator().manual_seed(0))
+    y = torch.tensor([0, 2, 1, -1, 1, 0])
+    groups = torch.tensor([0, 0, 1, 1, 2, 2])
+    weight = torch.tensor([1.0, 3.0, 2.0, 5.0, 1.0, 1.0])
+    losses = MaskedCrossEntropy()(logits, y, weight=weight, groups=groups, n_groups=4)
+    for g in range(3):
+        rows = (groups == g) & (y >= 0)
+        expected = MaskedCrossEntropy()(logits[rows], y[rows], weight=weight[rows])
+        assert torch.allclose(losses[g], expected)
+    assert losses[3] == 0.0  # a group without rows in the batch
+    plain = MaskedCrossEntropy()(logits, y, groups=groups, n_groups=4)
+    assert torch.allclose(plain[1], MaskedCrossEntropy()(logits[2:3], y[2:3]))
+
+
+def test_per_group_squared_error_skips_unlabeled_rows():
+    prediction = torch.tensor([[1.0], [2.0], [5.0]])
+    y = torch.tensor([0.0, float("nan"), 3.0])
+    losses = MaskedSquaredError()(prediction, y, groups=torch.tensor([0, 0, 1]), n_groups=2)
+    assert torch.allclose(losses, torch.tensor([1.0, 4.0]))

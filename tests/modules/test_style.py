@@ -3,7 +3,14 @@
 import pytest
 import torch
 
-from skda.modules import GlobalAvgPool, adain, randomize_content, randomize_style, style_statistics
+from skda.modules import (
+    GlobalAvgPool,
+    MixStyle,
+    adain,
+    randomize_content,
+    randomize_style,
+    style_statistics,
+)
 
 
 def test_adain_output_has_the_target_style():
@@ -65,3 +72,33 @@ def test_global_avg_pool():
     assert GlobalAvgPool()(x).item() == pytest.approx(7.5)
     v = torch.randn(3, 5)
     assert GlobalAvgPool()(v) is v
+
+
+def test_mixstyle_mixes_the_statistics_of_a_training_batch_and_keeps_its_content():
+    torch.manual_seed(0)
+    x = torch.randn(8, 3, 5, 5) * torch.rand(8, 3, 1, 1) * 3 + torch.randn(8, 3, 1, 1)
+    x.requires_grad_(True)
+    layer = MixStyle(p=1.0, alpha=0.1)
+    out = layer(x)
+    mean, std = style_statistics(x.detach(), eps=1e-6)
+    out_mean, out_std = style_statistics(out.detach(), eps=1e-6)
+    assert not torch.allclose(out_mean, mean, atol=1e-3)  # the styles moved
+    # each new mean lies between the sample's own mean and another sample's
+    low, high = mean.min(dim=0).values, mean.max(dim=0).values
+    assert torch.all(out_mean >= low - 1e-4) and torch.all(out_mean <= high + 1e-4)
+    content = (x.detach() - mean.view(8, 3, 1, 1)) / std.view(8, 3, 1, 1)
+    torch.testing.assert_close((out.detach() - out_mean.view(8, 3, 1, 1))
+                               / out_std.view(8, 3, 1, 1), content, atol=1e-3, rtol=1e-3)
+    # the statistics are constants to the backward pass: the gradient is the rescaling
+    out.sum().backward()
+    scale = out_std.detach() / std  # mixed std over own std, per sample and channel
+    # (through the statistics, the gradient of the sum would be the mixing weights / 25)
+    torch.testing.assert_close(x.grad, scale.view(8, 3, 1, 1).expand_as(x), atol=1e-2,
+                               rtol=1e-2)
+
+
+def test_mixstyle_passes_evaluation_batches_and_skipped_batches_through():
+    x = torch.randn(4, 2, 3, 3)
+    layer = MixStyle(p=1.0).eval()
+    assert layer(x) is x
+    assert MixStyle(p=0.0)(x) is x
