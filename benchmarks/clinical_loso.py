@@ -1,4 +1,4 @@
-"""Leave-one-hospital-out on the UCI Heart Disease data: ERM, DANN, CCSA, SagNet.
+"""Leave-one-hospital-out on the UCI Heart Disease data: ERM and every method.
 
 ``python benchmarks/clinical_loso.py [--seeds 5] [--jobs 2 --threads 1]`` (reads the data
 with ``fetch_heart_disease(download_if_missing=False)``: set ``SKDA_DATA``).
@@ -20,7 +20,11 @@ the imputation is learnt on the training hospitals. Rows:
   trained by skda's engine;
 - ``class_weight="balanced"`` for logistic regression and each method's
   defaults: prevalence goes from 36% to 93% across the hospitals;
-- DANN (UDA): also sees the held-out hospital's features, unlabeled, through
+- the method families with their defaults (domain generalization): CDANN,
+  CDAN, CAADA, Deep CORAL, MMD, GroupDRO (groups = hospitals), IRM, V-REx,
+  Mixup;
+- DANN, CDAN, Deep CORAL, MMD and MCC (UDA): they also see the held-out
+  hospital's features, unlabeled, through
   :func:`skda.model_selection.evaluate_transductive`.
 
 No paper reports these methods on this protocol, so there is no published
@@ -46,7 +50,22 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
+from skda import (
+    CAADAClassifier,
+    CCSAClassifier,
+    CDANClassifier,
+    CDANNClassifier,
+    DANNClassifier,
+    DeepCORALClassifier,
+    ERMClassifier,
+    GroupDROClassifier,
+    IRMClassifier,
+    MCCClassifier,
+    MixupClassifier,
+    MMDClassifier,
+    SagNetClassifier,
+    VRExClassifier,
+)
 from skda.datasets import fetch_heart_disease
 from skda.metrics import per_domain_scores
 from skda.model_selection import evaluate_transductive
@@ -61,9 +80,19 @@ DEEP = {"ERM": (ERMClassifier, {}), "DANN": (DANNClassifier, {}),
         **{f"{name}, class_weight=balanced": (Estimator, dict(class_weight="balanced"))
            for name, Estimator in [("ERM", ERMClassifier), ("DANN", DANNClassifier),
                                    ("CCSA", CCSAClassifier), ("SagNet", SagNetClassifier)]}}
+#: the method families beyond the four, each with its defaults (domain generalization)
+FAMILIES = {"CDANN": CDANNClassifier, "CDAN": CDANClassifier, "CAADA": CAADAClassifier,
+            "Deep CORAL": DeepCORALClassifier, "MMD": MMDClassifier,
+            "GroupDRO": GroupDROClassifier, "IRM": IRMClassifier, "V-REx": VRExClassifier,
+            "Mixup": MixupClassifier}
+DEEP.update({name: (Estimator, {}) for name, Estimator in FAMILIES.items()})
+#: unsupervised DA: the held-out hospital's features join training, unlabeled
+UDA = {"DANN (UDA)": DANNClassifier, "CDAN (UDA)": CDANClassifier,
+       "Deep CORAL (UDA)": DeepCORALClassifier, "MMD (UDA)": MMDClassifier,
+       "MCC (UDA)": MCCClassifier}
 LINEAR = {"logistic regression": {},
           "logistic regression, class_weight=balanced": dict(class_weight="balanced")}
-METHODS = [*LINEAR, *DEEP, "DANN (UDA)"]
+METHODS = [*LINEAR, *DEEP, *UDA]
 METRICS = ("roc_auc", "balanced_accuracy")
 
 
@@ -78,8 +107,8 @@ def fit_and_score(name, seed, epochs, device):
     X, y, sites = heart.data, heart.target, heart.domains
     scoring = {m: m for m in METRICS}
     records = []
-    if name == "DANN (UDA)":
-        model = pipeline(DANNClassifier(max_epochs=epochs, random_state=seed, device=device))
+    if name in UDA:
+        model = pipeline(UDA[name](max_epochs=epochs, random_state=seed, device=device))
         table = evaluate_transductive(model, X, y, sites, scoring=scoring)
         for k, held_out in enumerate(table["domain"]):
             records.append(dict(method=name, held_out=str(held_out), seed=seed,

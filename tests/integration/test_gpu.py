@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 import torch
-from helpers import REPO, TINY, TINY_IMAGES
+from helpers import CLASSIFIERS, REPO, TINY, TINY_IMAGES
 
-from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
+from skda import DANNClassifier, ERMClassifier, SagNetClassifier
 
 pytestmark = [
     pytest.mark.gpu,
@@ -18,7 +18,7 @@ pytestmark = [
 ]
 
 
-@pytest.mark.parametrize("Estimator", [ERMClassifier, DANNClassifier])
+@pytest.mark.parametrize("Estimator", CLASSIFIERS)
 def test_auto_device_trains_on_cuda(Estimator, moons_uda):
     X, y, d = moons_uda
     clf = Estimator(**TINY).fit(X, y, domains=d)
@@ -26,8 +26,7 @@ def test_auto_device_trains_on_cuda(Estimator, moons_uda):
     assert clf.predict(X).shape == (len(X),)
 
 
-@pytest.mark.parametrize("Estimator", [ERMClassifier, DANNClassifier, CCSAClassifier,
-                                       SagNetClassifier])
+@pytest.mark.parametrize("Estimator", CLASSIFIERS)
 def test_images_on_cuda(Estimator, digit_images):
     X, y, d = digit_images
     clf = Estimator(**{**TINY_IMAGES, "device": "cuda"}).fit(X, y, domains=d)
