@@ -3,13 +3,12 @@
 import math
 
 import torch
-import torch.nn.functional as F
 
 from .._params import BOOLEAN
 from ..engine import Adam, DomainAlgorithm
 from ..modules import MLP
 from .base import DomainClassifier, fill_doc
-from .dann import _DANNEstimator, grad_reverse
+from .dann import _DANNEstimator, grad_reverse, with_domain_loss
 from .latent import LATENT_DOMAINS_CONSTRAINTS
 
 #: above this width the multilinear map is replaced by its randomized version
@@ -59,7 +58,7 @@ class CDAN(DomainAlgorithm):
         g = logits.detach().softmax(dim=1)
         domain_logits = self.discriminator(self.multilinear_map(
             grad_reverse(z, self.reversal_coeff), g))
-        per_row = F.cross_entropy(domain_logits, domains, reduction="none")
+        weight = None
         if self.entropy_conditioning:
             entropy = -(g * torch.log(g.clamp(min=1e-12))).sum(dim=1)
             weight = 1.0 + torch.exp(-entropy)
@@ -67,12 +66,7 @@ class CDAN(DomainAlgorithm):
             per_domain = torch.zeros(int(domain_logits.shape[1]), device=z.device,
                                      dtype=z.dtype).index_add_(0, domains, weight)
             weight = weight / per_domain[domains]
-            domain_loss = (weight * per_row).sum() / weight.sum()
-        else:
-            domain_loss = per_row.mean()
-        domain_acc = (domain_logits.argmax(dim=1) == domains).float().mean()
-        return class_loss + domain_loss, {
-            "label_loss": class_loss, "domain_loss": domain_loss, "domain_acc": domain_acc}
+        return with_domain_loss(class_loss, domain_logits, domains, weight)
 
 
 @fill_doc

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from ..engine import Adam
 from ..modules import MLP
 from .base import DomainClassifier, fill_doc
-from .dann import DANN, _DANNEstimator, grad_reverse
+from .dann import DANN, _DANNEstimator, grad_reverse, with_domain_loss
 from .latent import LATENT_DOMAINS_CONSTRAINTS
 
 
@@ -43,11 +43,7 @@ class CDANN(DANN):
         # every class present weighs the same in the domain loss
         per_class = classes.sum(dim=0)
         row_weight = (classes / per_class.clamp(min=1e-6)).sum(dim=1)
-        per_row = F.cross_entropy(domain_logits, domains, reduction="none")
-        domain_loss = (row_weight * per_row).sum() / row_weight.sum()
-        domain_acc = (domain_logits.argmax(dim=1) == domains).float().mean()
-        return class_loss + domain_loss, {
-            "label_loss": class_loss, "domain_loss": domain_loss, "domain_acc": domain_acc}
+        return with_domain_loss(class_loss, domain_logits, domains, row_weight)
 
 
 @fill_doc

@@ -68,10 +68,25 @@ class DANN(DomainAlgorithm):
         """Label loss plus the domain loss of the features ``z``, and the terms to log."""
         class_loss = label_loss(self.classifier(z), y)
         domain_logits = self.discriminator(grad_reverse(z, self.reversal_coeff))
+        return with_domain_loss(class_loss, domain_logits, domains)
+
+
+def with_domain_loss(class_loss, domain_logits, domains, row_weight=None):
+    """The loss of an adversarial method (label loss plus domain loss) and its terms to log.
+
+    The domain loss is the discriminator's cross-entropy, its mean over the
+    batch or, with ``row_weight``, the mean weighted by it (CDANN's class
+    balance, CDAN+E's confidence). The terms are ``label_loss``,
+    ``domain_loss`` and ``domain_acc``, the discriminator's accuracy.
+    """
+    if row_weight is None:
         domain_loss = F.cross_entropy(domain_logits, domains)
-        domain_acc = (domain_logits.argmax(dim=1) == domains).float().mean()
-        return class_loss + domain_loss, {
-            "label_loss": class_loss, "domain_loss": domain_loss, "domain_acc": domain_acc}
+    else:
+        per_row = F.cross_entropy(domain_logits, domains, reduction="none")
+        domain_loss = (row_weight * per_row).sum() / row_weight.sum()
+    domain_acc = (domain_logits.argmax(dim=1) == domains).float().mean()
+    return class_loss + domain_loss, {
+        "label_loss": class_loss, "domain_loss": domain_loss, "domain_acc": domain_acc}
 
 
 class ReversalWarmup(Callback):

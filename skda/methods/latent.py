@@ -101,10 +101,12 @@ def latent_statistics(featurizer, X, kind, batch_size=512):
 # -- one clustering step --------------------------------------------------------------------
 
 
-def _standardize(stats, fit_rows):
-    ref = stats[fit_rows]
-    scale = ref.std(axis=0)
-    return (stats - ref.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
+def _standardize(stats, fit_rows, *others):
+    """``[stats, *others]`` scaled by the mean and sd of ``stats[fit_rows]`` per column."""
+    ref = stats[slice(None) if fit_rows is None else fit_rows]
+    mean, scale = ref.mean(axis=0), ref.std(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    return [(values - mean) / scale for values in (stats, *others)]
 
 
 def _fill_empty(labels, distances, k):
@@ -155,7 +157,7 @@ def assign_latent_domains(stats, k, *, previous=None, fit_rows=None, n_init=3,
         Codes ``0..k-1``, every code used.
     """
     fit_rows = slice(None) if fit_rows is None else fit_rows
-    Z = _standardize(stats, fit_rows)
+    (Z,) = _standardize(stats, fit_rows)
     fits = [KMeans(k, n_init=n_init, random_state=random_state).fit(Z[fit_rows])]
     if previous is not None:
         centres = np.stack([Z[previous == code].mean(axis=0) for code in range(k)])
@@ -267,10 +269,7 @@ class LatentDomainClustering(Callback):
 
     def _nearest(self, stats, labels, other):
         """Rows of ``other`` given the code of the nearest centre of the training clusters."""
-        ref = stats if self._fit_rows is None else stats[self._fit_rows]
-        mean, scale = ref.mean(axis=0), ref.std(axis=0)
-        scale = np.where(scale > 0, scale, 1.0)
-        Z, W = (stats - mean) / scale, (other - mean) / scale
+        Z, W = _standardize(stats, self._fit_rows, other)
         centres = np.stack([Z[labels == code].mean(axis=0) for code in range(self.n_domains)])
         return ((W[:, None, :] - centres[None]) ** 2).sum(axis=2).argmin(axis=1)
 
