@@ -47,8 +47,13 @@ def epochs_argument(value):
     return value if value == "auto" else int(value)
 
 
-def accuracy_arguments(description, seeds, epochs, first_seed=0, only=False):
-    """The command line every accuracy benchmark takes."""
+def accuracy_arguments(description, seeds, epochs, first_seed=0, only=False, methods=None):
+    """The command line every accuracy benchmark takes.
+
+    With ``methods`` (the benchmark's method names) it also takes
+    ``--methods`` (a comma-separated subset, default all; ``args.methods``
+    is then a list) and ``--merge`` (see :func:`merged_records`).
+    """
     import argparse
 
     parser = argparse.ArgumentParser(description=description)
@@ -71,7 +76,44 @@ def accuracy_arguments(description, seeds, epochs, first_seed=0, only=False):
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite the report from the saved <out>/<name>.json, without "
                              "running anything")
-    return parser.parse_args()
+    if methods is not None:
+        parser.add_argument("--methods", default=",".join(methods),
+                            help="comma-separated subset of " + ", ".join(methods))
+        parser.add_argument("--merge", action="store_true",
+                            help="keep the saved records of the methods this run leaves out")
+    args = parser.parse_args()
+    if methods is not None:
+        args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+        unknown = [m for m in args.methods if m not in methods]
+        if unknown:
+            parser.error(f"unknown method(s) {unknown}; choose from {list(methods)}")
+    return args
+
+
+def merged_records(args, name, keep=lambda record: True):
+    """With ``--merge``, the saved ``<out>/<name>.json`` records of the methods not rerun.
+
+    Only records that ``keep`` accepts are kept, and none of the methods in
+    ``args.methods``: a run of some methods then reports a whole table.
+    Without ``--merge``, an empty list.
+    """
+    import json
+
+    if not args.merge:
+        return []
+    path = os.path.join(args.out, name + ".json")
+    if not os.path.exists(path):
+        print(f"note: --merge found no {path}; nothing merged", flush=True)
+        return []
+    with open(path) as f:
+        saved = json.load(f)
+    # older records lack the epochs: the file's
+    kept = [{**r, "epochs": r.get("epochs", saved.get("epochs"))} for r in saved["records"]
+            if r["method"] not in args.methods and keep(r)]
+    print(f"note: merged {len(kept)} records of "
+          f"{', '.join(dict.fromkeys(r['method'] for r in kept)) or 'no method'} from {path}",
+          flush=True)
+    return kept
 
 
 def _call_with_threads(threads, fn, args):

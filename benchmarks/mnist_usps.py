@@ -1,19 +1,30 @@
 """Unsupervised DA on the JDA MNIST/USPS subsets, both directions, beside published numbers.
 
-``python benchmarks/mnist_usps.py [--seeds 5] [--jobs 2 --threads 1]`` (set
-``SKDA_DATA``; the files are read with ``download_if_missing=False``).
+``python benchmarks/mnist_usps.py [--seeds 5] [--jobs 2 --threads 1]
+[--methods DANN,MCC,...] [--merge]`` (set ``SKDA_DATA``; the files are read
+with ``download_if_missing=False``).
 
 Protocol of the shallow DA papers (JDA, ICCV 2013; MEDA, ACM MM 2018): 2000
 MNIST and 1800 USPS digits, 16x16 grey; every source image labeled, every
 target image unlabeled in training and scored (transductive). Each deep
-estimator runs with its defaults (default ConvNet, about 2000 steps), the
-seed drawing its initialisation and batches. Rows:
+estimator runs with its defaults (default ConvNet, about 2000 steps, its
+own default learning rate and strength; nothing tuned), the seed drawing
+its initialisation and batches. Rows:
 
 - 1-NN on the pixels scaled to unit L2 norm, as the JDA code scales them
-  (computed here; deterministic, so no sd);
-- ERM (source only), DANN (the target images unlabeled in ``fit``) and
-  SagNet (source only: it learns from labeled rows);
+  (computed here, in every run; deterministic, so no sd);
+- ERM (source only) and SagNet (source only: it learns from labeled rows);
+- the UDA methods, which see the target images unlabeled (``y=-1``, with
+  ``domains``) in ``fit``: DANN, CDANN (unlabeled rows enter its
+  discriminator with the predicted class probabilities), CDAN, CAADA,
+  Deep CORAL, MMD and MCC;
 - CCSA needs two labeled domains, and here there is one: no score.
+
+``--methods`` (comma-separated, default all) runs a subset of the deep
+methods. ``--merge`` then keeps the records of the other methods from the
+saved ``<out>/mnist_usps.json`` (the previous run's), so that a run of only
+some methods still gives, and saves, the full table; a method with no
+record is left out of the table.
 
 Published column: Wang et al., "Visual Domain Adaptation with Manifold
 Embedded Distribution Alignment" (MEDA), ACM MM 2018, Table 3, read from
@@ -34,17 +45,40 @@ from _common import (
     grouped,
     markdown_table,
     mean_sd,
+    merged_records,
     parallel_records,
     run_and_save,
     run_stamp,
 )
 from sklearn.neighbors import KNeighborsClassifier
 
-from skda import DANNClassifier, ERMClassifier, SagNetClassifier
+from skda import (
+    CAADAClassifier,
+    CDANClassifier,
+    CDANNClassifier,
+    DANNClassifier,
+    DeepCORALClassifier,
+    ERMClassifier,
+    MCCClassifier,
+    MMDClassifier,
+    SagNetClassifier,
+)
 from skda.datasets import fetch_mnist_usps
 
 TASKS = {"MNIST→USPS": ("mnist", "usps"), "USPS→MNIST": ("usps", "mnist")}
-METHODS = {"ERM": ERMClassifier, "DANN": DANNClassifier, "SagNet": SagNetClassifier}
+#: the deep methods, in the table's order: source only, then the UDA methods
+METHODS = {
+    "ERM": ERMClassifier,
+    "SagNet": SagNetClassifier,
+    "DANN": DANNClassifier,
+    "CDANN": CDANNClassifier,
+    "CDAN": CDANClassifier,
+    "CAADA": CAADAClassifier,
+    "DeepCORAL": DeepCORALClassifier,
+    "MMD": MMDClassifier,
+    "MCC": MCCClassifier,
+}
+NN = "1-NN (pixels)"
 #: MEDA paper, Table 3 (accuracy %, target domain)
 PUBLISHED = {
     "1NN (published)": {"MNIST→USPS": 65.9, "USPS→MNIST": 44.7},
@@ -62,61 +96,95 @@ def data(task):
 def fit_and_score(task, method, seed, epochs, device):
     start = time.perf_counter()
     X, y, domains, target = data(task)
-    if method == "1-NN (pixels)":
+    if method == NN:
         flat = X.reshape(len(X), -1)
         flat = flat / np.linalg.norm(flat, axis=1, keepdims=True)
         model = KNeighborsClassifier(1).fit(flat[~target], y[~target])
         accuracy = model.score(flat[target], y[target])
     else:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # SagNet drops the unlabeled rows
+            # SagNet (source only) says that it drops the unlabeled rows
+            warnings.filterwarnings("ignore", "SagNetClassifier ignores", UserWarning)
             model = METHODS[method](max_epochs=epochs, random_state=seed, device=device).fit(
                 X, np.where(target, -1, y), domains=domains)
         accuracy = model.score(X[target], y[target])
-    return dict(task=task, method=method, seed=seed, accuracy=float(accuracy),
+    return dict(task=task, method=method, seed=seed, epochs=None if method == NN else epochs,
+                accuracy=float(accuracy),
                 seconds=time.perf_counter() - start)
 
 
 def run(args):
     seeds = range(args.first_seed, args.first_seed + args.seeds)
-    jobs = [(task, "1-NN (pixels)", 0, args.epochs, args.device) for task in TASKS]
+    kept = merged_records(args, "mnist_usps", keep=lambda r: r["method"] != NN)
+    jobs = [(task, NN, 0, args.epochs, args.device) for task in TASKS]
     jobs += [(task, method, seed, args.epochs, args.device)
-             for task in TASKS for method in METHODS for seed in seeds]
-    return parallel_records(fit_and_score, jobs, args)
+             for task in TASKS for method in args.methods for seed in seeds]
+    return parallel_records(fit_and_score, jobs, args) + kept
+
+
+def _seeds(values):
+    values = sorted(set(values))
+    if values == list(range(values[0], values[-1] + 1)) and len(values) > 2:
+        return f"{values[0]}..{values[-1]}"
+    return ", ".join(map(str, values))
 
 
 def report(records, args, seconds):
+    present = {r["method"] for r in records}
+    methods = [m for m in METHODS if m in present]
+    methods += sorted(present - set(METHODS) - {NN})  # records of methods no longer here
     rows = []
-    for method in ["1-NN (pixels)", *METHODS]:
+    for method in [NN, *methods] if NN in present else methods:
         cells = []
         for task in TASKS:
             accs = [100 * r["accuracy"] for r in records
                     if r["task"] == task and r["method"] == method]
-            cells.append(f"{accs[0]:.1f}" if method == "1-NN (pixels)" else
+            cells.append("—" if not accs else f"{accs[0]:.1f}" if method == NN else
                          mean_sd(accs, digits=1))
         rows.append([method, *cells])
     rows.append(["CCSA", "n/a: one labeled domain", "n/a: one labeled domain"])
     for name, values in PUBLISHED.items():
         rows.append([name, *(f"{values[task]:.1f}" for task in TASKS)])
-    seeds = f"{args.first_seed}..{args.first_seed + args.seeds - 1}"
-    return "\n".join([
+    # seeds and epochs per method: merged rows may come from another run
+    runs = {m: (_seeds(r["seed"] for r in records if r["method"] == m),
+                {str(r.get("epochs", args.epochs)) for r in records if r["method"] == m})
+            for m in methods}
+    seeds = _seeds(range(args.first_seed, args.first_seed + args.seeds))
+    common = (seeds, {str(args.epochs)})
+    different = [f"{m} (seeds {s}, epochs {', '.join(sorted(e))})"
+                 for m, (s, e) in runs.items() if (s, e) != common]
+    epochs = "" if args.epochs == "auto" else f" --epochs {args.epochs}"
+    if args.methods != list(METHODS):
+        epochs += " --methods " + ",".join(args.methods)
+    if getattr(args, "merge", False):
+        epochs += " --merge"
+    parts = [
         "# Unsupervised DA on MNIST/USPS (JDA subsets), beside published numbers",
         "",
-        f"`python benchmarks/mnist_usps.py --seeds {args.seeds}`; see the script's docstring "
-        f"for the protocol and the source of the published rows. Target accuracy (%), mean ± "
-        f"sd over seeds {seeds}; every estimator with its defaults.",
+        f"`python benchmarks/mnist_usps.py --seeds {args.seeds}{epochs}`; see the script's "
+        "docstring for the protocol and the source of the published rows. Target accuracy "
+        f"(%), mean ± sd over seeds {seeds}; every estimator with its defaults "
+        "(`max_epochs=\"auto\"`: about 2000 steps, unless `--epochs` says otherwise). "
+        "Source only: ERM, SagNet; the others see the target images unlabeled.",
         "",
         run_stamp(args, seconds),
-        "",
-        markdown_table(["method", *TASKS], rows),
-        "",
-    ])
+    ]
+    if different:
+        parts += ["", "Rows from another run (merged with `--merge`, or saved before): "
+                  + "; ".join(different) + "."]
+    parts += ["", markdown_table(["method", *TASKS], rows), ""]
+    return "\n".join(parts)
 
 
 def plot(records, path):
     bar_chart(grouped(records, lambda r: r["task"], "accuracy"), path, "target accuracy")
 
 
-if __name__ == "__main__":
-    args = accuracy_arguments(__doc__.splitlines()[0], seeds=5, epochs="auto")
+def main():
+    args = accuracy_arguments(__doc__.splitlines()[0], seeds=5, epochs="auto",
+                              methods=list(METHODS))
     run_and_save("mnist_usps", run, report, args, plot=plot)
+
+
+if __name__ == "__main__":
+    main()

@@ -52,6 +52,7 @@ PAGE = [
     ("wine", "Wine: red and white"),
     ("wine_regression", "Wine quality as a regression: red and white"),
     ("skada_side_by_side", "skada 0.6.0 side by side"),
+    ("skada_methods", "skada 0.6.0 side by side: Deep CORAL, MMD, CDAN and MCC"),
     ("dann_moons", "DANN paper: rotated moons, with every UDA method"),
     ("clinical_loso", "Clinical: leave one hospital out"),
     ("site_confounding", "Site-label confounding: the shortcut through the site"),
@@ -63,8 +64,7 @@ PAGE = [
 ]
 
 #: saved results that predate the current defaults (issue 11) and were not rerun since
-FORMER_DEFAULTS = {"model_selection", "digits_lodo", "sagnet_spurious_colour",
-                   "speed_images_cpu"}
+FORMER_DEFAULTS = {"model_selection", "sagnet_spurious_colour", "speed_images_cpu"}
 FORMER_NOTE = ("*Measured before the current defaults (with a fixed number of epochs, Adam "
                "beta1 = 0.9 and the former ConvNet) and not rerun since: these figures are "
                "not those of the estimators as they are now.*")

@@ -434,11 +434,12 @@ PROGRAMS = {
 }
 
 
-def warm_up(spec, data, device):
+def warm_up(spec, data, device, programs=None):
     """One untimed epoch of every program on a batch's worth of each domain.
 
     The first fit in a process pays one-time costs (lazy imports on the optimizer's
-    first step: about 1.5 s on a CPU), whichever program comes first.
+    first step: about 1.5 s on a CPU), whichever program comes first. ``programs``:
+    ``(fit function, its keyword arguments)`` pairs, default this script's.
     """
     X, y, target = data
     half = spec["batch_size"] // 2
@@ -448,8 +449,10 @@ def warm_up(spec, data, device):
     small, spec = (X[rows], y[rows], target[rows]), dict(spec, epochs=1)
     steps = skda_steps_per_epoch(spec, len(rows))
     torch.manual_seed(0)
-    for program, kwargs in PROGRAMS.values():
-        program(spec, small, build_backbone(spec), 0, steps, device, **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for program, kwargs in programs or PROGRAMS.values():
+            program(spec, small, build_backbone(spec), 0, steps, device, **kwargs)
 
 
 def run_tasks(tasks, rows, epochs_given, default_epochs, seeds, device):

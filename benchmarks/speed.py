@@ -44,6 +44,7 @@ METHODS = {
     "skda IRM": ("IRMClassifier", dict(penalty_anneal_iters=0), False),
     "skda V-REx": ("VRExClassifier", dict(penalty_anneal_iters=0), False),
     "skda Mixup": ("MixupClassifier", {}, False),
+    "skda DDAIG": ("DDAIGClassifier", {}, False),
 }
 
 

@@ -17,6 +17,7 @@ from skda import (
     CDANClassifier,
     CDANNClassifier,
     DANNClassifier,
+    DDAIGClassifier,
     DeepCORALClassifier,
     ERMClassifier,
     GroupDROClassifier,
@@ -32,7 +33,7 @@ from skda import (
 CLASSIFIERS = [ERMClassifier, DANNClassifier, CCSAClassifier, SagNetClassifier,
                CDANNClassifier, GroupDROClassifier, CDANClassifier, DeepCORALClassifier,
                MMDClassifier, MCCClassifier, IRMClassifier, VRExClassifier, MixupClassifier,
-               CAADAClassifier]
+               CAADAClassifier, DDAIGClassifier]
 
 #: a small MLP trained for 3 epochs, seeded
 TINY = dict(hidden_layer_sizes=(8,), max_epochs=3, batch_size=32, random_state=0)

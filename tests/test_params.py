@@ -14,6 +14,7 @@ from skda import (
     CDANClassifier,
     CDANNClassifier,
     DANNClassifier,
+    DDAIGClassifier,
     DeepCORALClassifier,
     ERMClassifier,
     GroupDROClassifier,
@@ -87,7 +88,7 @@ def test_parameters_after_the_first_are_keyword_only(Estimator):
     (CDANClassifier, "lambda_"), (DeepCORALClassifier, "lambda_"), (MMDClassifier, "lambda_"),
     (MCCClassifier, "temperature"), (IRMClassifier, "penalty_weight"),
     (VRExClassifier, "penalty_weight"), (MixupClassifier, "alpha"),
-    (CAADAClassifier, "coral_weight")])
+    (CAADAClassifier, "coral_weight"), (DDAIGClassifier, "perturbation")])
 @pytest.mark.parametrize("value", [math.nan, math.inf])
 def test_estimators_refuse_non_finite_reals(Estimator, name, value, moons_uda):
     X, y, d = moons_uda

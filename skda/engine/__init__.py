@@ -6,7 +6,7 @@ engine owns batching, optimisation, history and callbacks, and knows nothing
 of any particular method.
 """
 
-from .algorithm import DomainAlgorithm, TrainingObjective
+from .algorithm import DomainAlgorithm, TrainingObjective, update
 from .batching import BalancedBatches, DomainData, SequentialBatches
 from .callbacks import (
     EarlyStopping,
@@ -33,6 +33,7 @@ __all__ = [
     "algorithm_of",
     "training_progress",
     "training_steps_done",
+    "update",
 ]
 
 

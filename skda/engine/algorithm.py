@@ -13,7 +13,7 @@ class DomainAlgorithm(nn.Module):
       one optimizer over all parameters (DANN, CCSA, ERM); or
     * :meth:`training_step`, for a method that names its own parameter
       groups in :meth:`optimizer_groups` and makes several updates per batch
-      (SagNet's alternating steps).
+      (the alternating updates of SagNet and DDAIG).
 
     Prediction and ``transform`` call :meth:`forward` and :meth:`features`.
     A subclass adds its heads in ``__init__``; what the method needs on the
@@ -91,6 +91,41 @@ class DomainAlgorithm(nn.Module):
         raise NotImplementedError(
             f"{type(self).__name__} names optimizer_groups, so it must implement "
             "training_step.")
+
+    def groups_by_prefix(self, parts):
+        """``optimizer_groups`` from ``{group: (top-level submodule name, ...)}``.
+
+        A group whose submodules hold no parameters is left out (it would get
+        an optimizer with nothing to step). A parameter of a submodule that no
+        group names would never be trained: that raises a ``ValueError``.
+        """
+        named = list(self.named_parameters())
+        named_parts = {prefix for prefixes in parts.values() for prefix in prefixes}
+        orphans = [p_name for p_name, _ in named if p_name.split(".")[0] not in named_parts]
+        if orphans:
+            raise ValueError(
+                f"{type(self).__name__}.optimizer_groups leaves parameters without an "
+                f"optimizer: {orphans[:5]}. Name their submodule in a group.")
+        groups = {name: [(p_name, p) for p_name, p in named if p_name.split(".")[0] in prefixes]
+                  for name, prefixes in parts.items()}
+        return {name: params for name, params in groups.items() if params}
+
+
+def update(loss, optimizers, *names):
+    """Back-propagate ``loss`` and step only the optimizers ``names`` (alternating updates).
+
+    Every optimizer's gradients are cleared first, so that the optimizers
+    stepped see this loss's gradient only, nothing left from an earlier
+    update (the parts not stepped hold this loss's gradient until the next
+    ``update`` clears it); a name with no optimizer (a group without
+    parameters) is skipped.
+    """
+    for optimizer in optimizers.values():
+        optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    for name in names:
+        if name in optimizers:
+            optimizers[name].step()
 
 
 class TrainingObjective(nn.Module):

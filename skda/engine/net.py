@@ -71,7 +71,7 @@ class DomainNet(NeuralNet):
     * a module whose ``optimizer_groups()`` names parameter groups gets one
       optimizer per group (``optimizer_<group>_``, all of the class and
       settings given) and makes its own updates in ``training_step``
-      (SagNet's three alternating steps);
+      (the three alternating updates of SagNet and DDAIG);
     * an optional ``augment`` callable transforms each training batch's X;
     * per-row weights (``DomainData.weights``) weight the label loss;
     * ``fit(data, valid=...)`` scores a held-out :class:`DomainData` after

@@ -7,6 +7,7 @@ from .cdan import CDAN, CDANClassifier
 from .cdann import CDANN, CDANNClassifier
 from .coral import DeepCORAL, DeepCORALClassifier
 from .dann import DANN, DANNClassifier, DANNRegressor
+from .ddaig import DDAIG, DDAIGClassifier
 from .erm import ERM, ERMClassifier, ERMRegressor
 from .groupdro import GroupDRO, GroupDROClassifier
 from .irm import IRM, IRMClassifier
@@ -28,6 +29,8 @@ __all__ = [
     "DANN",
     "DANNClassifier",
     "DANNRegressor",
+    "DDAIG",
+    "DDAIGClassifier",
     "DeepCORAL",
     "DeepCORALClassifier",
     "DomainClassifier",

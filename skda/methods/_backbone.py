@@ -51,8 +51,11 @@ def build_featurizer(module, module_params, input_shape, hidden_layer_sizes):
     return featurizer, output_width(featurizer, input_shape)
 
 
-def probe_output(module, input_shape):
-    """``module``'s output for a dummy batch of two inputs of ``input_shape`` (eval mode)."""
+def probe_output(module, input_shape, name="module"):
+    """``module``'s output for a dummy batch of two inputs of ``input_shape`` (eval mode).
+
+    ``name`` is the estimator parameter that gave the module, for the error message.
+    """
     was_training = module.training
     module.eval()
     shape = (2, *input_shape)
@@ -60,7 +63,7 @@ def probe_output(module, input_shape):
         with torch.no_grad():
             return module(torch.zeros(shape))
     except Exception as exc:
-        raise ValueError(f"module failed on a batch of shape {shape}: {exc}") from exc
+        raise ValueError(f"{name} failed on a batch of shape {shape}: {exc}") from exc
     finally:
         module.train(was_training)
 

@@ -132,6 +132,15 @@ class CDANClassifier(_DANNEstimator, DomainClassifier):
     :class:`DANNClassifier`'s. ``net_.history`` records
     ``train_label_loss``, ``train_domain_loss`` and ``train_domain_acc``.
 
+    The learning rate is DANN's (1e-2, annealed), which serves unsupervised
+    adaptation; for domain generalization on small tabular data try
+    ``lr=1e-3``. On the development problems of ``benchmarks/defaults.py``
+    (seeds 100-102), mean over the held-out domains: heart-disease
+    hospitals, ROC AUC 0.792 with ``lr=1e-3`` against 0.733 (ERM 0.735);
+    ``make_site_shift``, accuracy 0.782 against 0.766 (ERM 0.772); but on
+    three rotated-moons UDA problems 0.76 against 0.81 (four Amazon pairs:
+    0.764 against 0.759).
+
     References
     ----------
     Long, Cao, Wang and Jordan. Conditional Adversarial Domain Adaptation.

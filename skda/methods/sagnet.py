@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .._params import NONE, Interval, Satisfies
-from ..engine import Adam, DomainAlgorithm
+from ..engine import Adam, DomainAlgorithm, update
 from ..modules import GlobalAvgPool, ImageStandardization, randomize_content, randomize_style
 from ._backbone import probe_output
 from .base import DomainClassifier, fill_doc
@@ -59,33 +59,22 @@ class SagNet(DomainAlgorithm):
         return self.content(self.featurizer(X))
 
     def optimizer_groups(self):
-        parts = {"featurizer": ("featurizer",), "content": ("content", "classifier"),
-                 "style": ("style",)}
-        groups = {name: [(p_name, p) for p_name, p in self.named_parameters()
-                         if p_name.split(".")[0] in prefixes]
-                  for name, prefixes in parts.items()}
-        return {name: params for name, params in groups.items() if params}
+        return self.groups_by_prefix({"featurizer": ("featurizer",),
+                                      "content": ("content", "classifier"),
+                                      "style": ("style",)})
 
     def training_step(self, X, y, domains, label_loss, optimizers):
-        def step(loss, *names):
-            for opt in optimizers.values():
-                opt.zero_grad(set_to_none=True)
-            loss.backward()
-            for name in names:
-                if name in optimizers:  # an empty part has no optimizer
-                    optimizers[name].step()
-
         content_logits = self.classifier(self.content(randomize_style(
             self.featurizer(X), self.alpha)))
         content_loss = label_loss(content_logits, y)
-        step(content_loss, "featurizer", "content")
+        update(content_loss, optimizers, "featurizer", "content")
 
         # one pass of the updated extractor serves the style and adversarial steps
         shared = self.featurizer(X)
         style_loss = label_loss(self.style(randomize_content(shared.detach())), y)
-        step(style_loss, "style")
+        update(style_loss, optimizers, "style")
         adv_loss = uniform_cross_entropy(self.style(randomize_content(shared)))
-        step(self.adv_weight * adv_loss, "featurizer")
+        update(self.adv_weight * adv_loss, optimizers, "featurizer")
 
         loss = content_loss + style_loss + self.adv_weight * adv_loss
         return loss.detach(), {

@@ -76,8 +76,10 @@ def full_precision(device):
     Covariances and kernel distances are differences of close numbers,
     which half precision rounds away; a penalty casts its features to
     float32 and computes inside this context. Off the CPU and CUDA it does
-    nothing (torch's autocast knows no other device everywhere).
+    nothing (torch's autocast knows no other device everywhere), and when
+    autocast is off already (entering an autocast context costs as much as
+    a small penalty's arithmetic on the CPU).
     """
-    if device.type in ("cpu", "cuda"):
+    if device.type in ("cpu", "cuda") and torch.is_autocast_enabled(device.type):
         return torch.autocast(device.type, enabled=False)
     return contextlib.nullcontext()

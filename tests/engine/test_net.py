@@ -4,6 +4,9 @@ import numpy as np
 import pytest
 import torch
 from skorch.callbacks import Callback
+from torch import nn
+
+from skda.engine import DomainAlgorithm, update
 
 
 def test_epoch_terms_are_batch_means(moons_uda):
@@ -199,3 +202,31 @@ def test_callbacks_that_stop_training_still_end_the_fit_quietly(moons_uda):
     clf = ERMClassifier(hidden_layer_sizes=(4,), max_epochs=50, random_state=0,
                         callbacks=[StopAtTwo()]).fit(X, y, domains=d)
     assert clf.n_iter_ == 2
+
+
+class _TwoParts(DomainAlgorithm):
+    def __init__(self):
+        super().__init__(nn.Linear(3, 4), 4, 2)
+        self.extra = nn.Linear(4, 4)
+
+
+def test_groups_by_prefix_refuses_parameters_left_without_an_optimizer():
+    algorithm = _TwoParts()
+    groups = algorithm.groups_by_prefix({"a": ("featurizer", "classifier"), "b": ("extra",)})
+    assert {name: len(params) for name, params in groups.items()} == {"a": 4, "b": 2}
+    with pytest.raises(ValueError, match=r"leaves parameters without an optimizer: "
+                                         r"\['extra.weight', 'extra.bias'\]"):
+        algorithm.groups_by_prefix({"a": ("featurizer", "classifier")})
+
+
+def test_update_steps_only_the_named_groups():
+    algorithm = _TwoParts()
+    groups = algorithm.groups_by_prefix({"a": ("featurizer", "classifier"), "b": ("extra",)})
+    optimizers = {name: torch.optim.SGD([p for _, p in params], lr=0.1)
+                  for name, params in groups.items()}
+    before = {name: [p.detach().clone() for _, p in params] for name, params in groups.items()}
+    X = torch.randn(5, 3)
+    update(algorithm.extra(algorithm.featurizer(X)).sum(), optimizers, "b")
+    for name, params in groups.items():
+        moved = [not torch.equal(p, old) for (_, p), old in zip(params, before[name], strict=True)]
+        assert all(moved) if name == "b" else not any(moved)

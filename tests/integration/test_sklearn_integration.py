@@ -18,6 +18,7 @@ from skda import (
     CDANClassifier,
     CDANNClassifier,
     DANNClassifier,
+    DDAIGClassifier,
     DeepCORALClassifier,
     ERMClassifier,
     GroupDROClassifier,
@@ -72,6 +73,7 @@ def test_grid_search_lambda_with_leave_one_domain_out(multi_domain):
     (VRExClassifier(**TINY, penalty_anneal_iters=2), {"penalty_weight": [1.0, 10.0]}),
     (MixupClassifier(**TINY), {"alpha": [0.0, 0.2]}),
     (CAADAClassifier(**TINY), {"coral_weight": [0.0, 1.0]}),
+    (DDAIGClassifier(**TINY), {"alpha": [0.0, 0.5]}),
 ])
 def test_grid_search_strength_of_the_other_methods(estimator, grid, multi_domain):
     X, y, d = multi_domain
@@ -132,7 +134,7 @@ def test_skda_never_changes_global_sklearn_config(multi_domain):
 ])
 @pytest.mark.parametrize("Estimator", [DANNClassifier, SagNetClassifier, CDANNClassifier,
                                        GroupDROClassifier, CDANClassifier, IRMClassifier,
-                                       MixupClassifier])
+                                       MixupClassifier, DDAIGClassifier])
 def test_persistence_round_trip(Estimator, dump, load, moons, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     X, y, d, _ = moons

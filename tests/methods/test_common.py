@@ -12,6 +12,7 @@ from skda import (
     CDANNClassifier,
     DANNClassifier,
     DANNRegressor,
+    DDAIGClassifier,
     DeepCORALClassifier,
     ERMClassifier,
     ERMRegressor,
@@ -86,6 +87,10 @@ class AlternatingDomainsMixup(AlternatingDomains, MixupClassifier):
     pass
 
 
+class AlternatingDomainsDDAIG(AlternatingDomains, DDAIGClassifier):
+    pass
+
+
 class AlternatingDomainsCAADA(AlternatingDomains, CAADAClassifier):
     pass
 
@@ -131,6 +136,7 @@ SMALL = dict(hidden_layer_sizes=(16,), max_epochs=20, lr=1e-2, random_state=0)
         AlternatingDomainsVREx(**SMALL, penalty_anneal_iters=5),
         AlternatingDomainsMixup(**SMALL),
         AlternatingDomainsCAADA(**SMALL, lambda_=0.1, coral_weight=0.1),
+        AlternatingDomainsDDAIG(**SMALL),
         # no domains given: the checks' fits cluster the rows into 2 latent domains
         DANNClassifier(**SMALL, lambda_=0.1, latent_domains=2),
     ],
