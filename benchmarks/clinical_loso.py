@@ -24,7 +24,7 @@ the imputation is learnt on the training hospitals. Rows:
   defaults: prevalence goes from 36% to 93% across the hospitals;
 - the method families with their defaults (domain generalization): CDANN,
   CDAN, CAADA, Deep CORAL, MMD, GroupDRO (groups = hospitals), IRM, V-REx,
-  Mixup;
+  Mixup, DDAIG (its tabular generator, an MLP);
 - DANN, CDAN, Deep CORAL, MMD and MCC (UDA): they also see the held-out
   hospital's features, unlabeled, through
   :func:`skda.model_selection.evaluate_transductive`.
@@ -59,6 +59,7 @@ from skda import (
     CDANClassifier,
     CDANNClassifier,
     DANNClassifier,
+    DDAIGClassifier,
     DeepCORALClassifier,
     ERMClassifier,
     GroupDROClassifier,
@@ -87,7 +88,7 @@ DEEP = {"ERM": (ERMClassifier, {}), "DANN": (DANNClassifier, {}),
 FAMILIES = {"CDANN": CDANNClassifier, "CDAN": CDANClassifier, "CAADA": CAADAClassifier,
             "Deep CORAL": DeepCORALClassifier, "MMD": MMDClassifier,
             "GroupDRO": GroupDROClassifier, "IRM": IRMClassifier, "V-REx": VRExClassifier,
-            "Mixup": MixupClassifier}
+            "Mixup": MixupClassifier, "DDAIG": DDAIGClassifier}
 DEEP.update({name: (Estimator, {}) for name, Estimator in FAMILIES.items()})
 #: unsupervised DA: the held-out hospital's features join training, unlabeled
 UDA = {"DANN (UDA)": DANNClassifier, "CDAN (UDA)": CDANClassifier,
