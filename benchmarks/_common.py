@@ -77,13 +77,16 @@ def accuracy_arguments(description, seeds, epochs, first_seed=0, only=False, met
                         help="rewrite the report from the saved <out>/<name>.json, without "
                              "running anything")
     if methods is not None:
-        parser.add_argument("--methods", default=",".join(methods),
-                            help="comma-separated subset of " + ", ".join(methods))
+        parser.add_argument("--methods", default=None,
+                            help="comma-separated subset (default all) of: "
+                                 + "; ".join(methods))
         parser.add_argument("--merge", action="store_true",
                             help="keep the saved records of the methods this run leaves out")
     args = parser.parse_args()
     if methods is not None:
-        args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+        # the default is every name as given: some names hold commas of their own
+        args.methods = list(methods) if args.methods is None else [
+            m.strip() for m in args.methods.split(",") if m.strip()]
         unknown = [m for m in args.methods if m not in methods]
         if unknown:
             parser.error(f"unknown method(s) {unknown}; choose from {list(methods)}")

@@ -1,7 +1,7 @@
 """Leave-one-domain-out accuracy of every domain-generalization method on shifted digits.
 
 ``python benchmarks/digits_lodo.py [--seeds 5] [--epochs 30] [--jobs 2 --threads 1]
-[--shifts rotation,style] [--methods ERM,DANN,...]``
+[--shifts rotation,style] [--methods ERM,DANN,... [--merge]]``
 
 DomainBed's protocol on :func:`skda.datasets.make_shifted_digits`: for each
 kind of shift (rotation: 0, 15, ..., 75 degrees, RotatedMNIST's angles;
@@ -11,7 +11,8 @@ held-out domain. Seed ``s`` deals the images to domains and seeds the
 training; one job is one (shift, seed, held-out domain, method) fit, run in
 ``--jobs`` processes of ``--threads`` torch threads.
 
-Methods (``METHODS``; ``--methods`` picks a comma-separated subset): ERM,
+Methods (``METHODS``; ``--methods`` picks a comma-separated subset, and
+``--merge`` keeps the saved records of the others): ERM,
 DANN, CDANN, CCSA, SagNet, CAADA, Deep CORAL, MMD, CDAN, GroupDRO, IRM,
 V-REx, Mixup, "ERM + MixStyle" (ERM on the default ConvNet with
 ``module=ConvNet, module__mixstyle=True``: a MixStyle layer after the first
@@ -58,6 +59,7 @@ from _common import (
     bar_chart,
     markdown_table,
     mean_sd,
+    merged_records,
     parallel_records,
     run_and_save,
     run_stamp,
@@ -137,7 +139,7 @@ def run(args):
             for shift in args.shifts for seed in seeds
             for held in np.unique(make_shifted_digits(shift, random_state=seed)[2])
             for method in methods]
-    return parallel_records(fit_and_score, jobs, args)
+    return parallel_records(fit_and_score, jobs, args) + merged_records(args, "digits_lodo")
 
 
 def _order(names):
@@ -262,15 +264,12 @@ def _names(value, choices, what):
 def main():
     extra = argparse.ArgumentParser(add_help=False)
     extra.add_argument("--shifts", default=",".join(SHIFTS))
-    extra.add_argument("--methods", default=",".join(METHODS))
     options, rest = extra.parse_known_args()
     sys.argv = [sys.argv[0], *rest]
     args = accuracy_arguments(
         __doc__.splitlines()[0] + f" Also: --shifts (comma-separated, of {', '.join(SHIFTS)}; "
-        f"default all) and --methods (comma-separated, of {', '.join(METHODS)}; default all).",
-        seeds=5, epochs=30)
+        "default all).", seeds=5, epochs=30, methods=list(METHODS))
     args.shifts = _names(options.shifts, SHIFTS, "shift(s)")
-    args.methods = _names(options.methods, METHODS, "method(s)")
     run_and_save("digits_lodo", run, report, args, plot=plot)
 
 
