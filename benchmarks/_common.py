@@ -47,8 +47,11 @@ def epochs_argument(value):
     return value if value == "auto" else int(value)
 
 
-def accuracy_arguments(description, seeds, epochs, first_seed=0, only=False, methods=None):
+def accuracy_arguments(description, seeds, epochs, first_seed=0, only=False, methods=None,
+                       extra=None):
     """The command line every accuracy benchmark takes.
+
+    ``extra(parser)``, when given, adds a benchmark's own arguments.
 
     With ``methods`` (the benchmark's method names) it also takes
     ``--methods`` (a comma-separated subset, default all; ``args.methods``
@@ -82,6 +85,8 @@ def accuracy_arguments(description, seeds, epochs, first_seed=0, only=False, met
                                  + "; ".join(methods))
         parser.add_argument("--merge", action="store_true",
                             help="keep the saved records of the methods this run leaves out")
+    if extra is not None:
+        extra(parser)
     args = parser.parse_args()
     if methods is not None:
         # the default is every name as given: some names hold commas of their own

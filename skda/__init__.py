@@ -1,5 +1,6 @@
 """skda: deep domain adaptation and generalization as scikit-learn estimators."""
 
+from ._validation import UnlabeledRowsWarning, unlabeled_rows_expected
 from .methods import (
     CAADAClassifier,
     CCSAClassifier,
@@ -39,6 +40,8 @@ __all__ = [
     "MMDClassifier",
     "MixupClassifier",
     "SagNetClassifier",
+    "UnlabeledRowsWarning",
     "VRExClassifier",
     "__version__",
+    "unlabeled_rows_expected",
 ]

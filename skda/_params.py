@@ -104,7 +104,8 @@ def _is_module(value):
 
 
 NONE = Satisfies(lambda v: v is None, "None")
-BOOLEAN = Satisfies(lambda v: isinstance(v, bool), "a bool")
+# numpy's bool too, as scikit-learn's "boolean" constraint accepts it
+BOOLEAN = Satisfies(lambda v: isinstance(v, (bool, np.bool_)), "a bool")
 CALLABLE = Satisfies(callable, "a callable")
 HIDDEN_SIZES = Satisfies(_is_hidden_sizes, "a tuple of positive ints")
 MODULE = Satisfies(_is_module, "a torch.nn.Module subclass or instance")

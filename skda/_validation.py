@@ -1,11 +1,32 @@
 """Checks and encodings of the inputs (X, y, domains) that all skda functions share."""
 
+import contextlib
+import warnings
+
 import numpy as np
 import torch
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_X_y, validate_data
 
 UNLABELED = -1
+
+
+class UnlabeledRowsWarning(UserWarning):
+    """An estimator left out rows marked unlabeled (``y == -1``, or ``NaN`` for a regressor).
+
+    Issued by every estimator that cannot learn from unlabeled rows, so that
+    a ``-1`` meant as a class never disappears silently. Code that hides the
+    target's labels on purpose (a source-only baseline in unsupervised
+    adaptation) silences it with :func:`unlabeled_rows_expected`.
+    """
+
+
+@contextlib.contextmanager
+def unlabeled_rows_expected():
+    """Silence :class:`UnlabeledRowsWarning` where rows are unlabeled by design."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnlabeledRowsWarning)
+        yield
 
 
 def unlabeled_mask(y):
@@ -48,9 +69,13 @@ def encode_labels(y):
     except TypeError as exc:
         raise TypeError(f"y mixes label types that cannot be sorted: {exc}") from None
     if len(classes) < 2:
+        marker = ("" if labeled.all() else
+                  f" The {int((~labeled).sum())} rows with y == -1 are unlabeled rows, not a "
+                  "class (the sklearn.semi_supervised convention): to use -1 as a class, "
+                  "encode the classes otherwise, e.g. {-1, +1} as {0, 1}.")
         raise ValueError(
             f"y has 1 class ({classes[0]!r}) among its labeled rows; a classifier "
-            "needs at least 2 classes."
+            f"needs at least 2 classes.{marker}"
         )
     codes = np.full(len(y), UNLABELED, dtype=np.int64)
     codes[labeled] = inverse
@@ -93,6 +118,13 @@ def check_domains(domains, n_samples, name="domains"):
             f"{name} contains a missing entry (None, NaN, NaT or infinity); every row needs "
             "a domain label. Rows of unknown domain cannot be aligned: drop them or give "
             "them a domain of their own.")
+    if values.dtype.kind == "O":
+        kinds = {"string" if isinstance(v, (str, np.str_)) else "non-string" for v in values}
+        if len(kinds) > 1:
+            raise TypeError(
+                f"{name} mixes strings and other labels (e.g. 1 and '1', which would be two "
+                f"different domains); give every domain a label of one type, e.g. "
+                f"{name}.astype(str).")
     if values.dtype.kind in "USO" and any(isinstance(v, str) and not v.strip()
                                           for v in np.unique(values.astype(object))):
         raise ValueError(
@@ -143,6 +175,10 @@ def resolve_device(device):
         raise ValueError(
             f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or a torch.device, got {device!r}."
         ) from None
+    if resolved.type == "meta":
+        raise ValueError(
+            "device='meta' holds no data (tensors there have shapes only); skda trains and "
+            "predicts on real values. Use 'auto', 'cpu' or 'cuda'.")
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} but CUDA is not available here; use 'auto' or 'cpu'.")
     return resolved

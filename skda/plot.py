@@ -10,6 +10,8 @@ matplotlib objects it creates (or on ``ax``/``fig`` when given) and returns
 them, so the caller can save or restyle the picture.
 """
 
+import textwrap
+
 import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
@@ -311,28 +313,89 @@ def _column(table, name):
     return np.asarray(table[name], dtype=float)
 
 
+#: inches a site panel takes at least and at most, and per site in between
+_SITE_PANEL_WIDTH = (4.2, 9.0, 0.3)
+#: notes on the figure name this many sites at most; the rest are counted
+_MAX_SITES_NAMED = 6
+
+
+def _site_panel_width(n_sites):
+    """Width (inches) of a panel with a bar per site: wider with more sites, up to a cap."""
+    least, most, per_site = _SITE_PANEL_WIDTH
+    return float(np.clip(1.2 + per_site * n_sites, least, most))
+
+
+def _label_sites(ax, positions, sites, n_site, width, with_sizes=True):
+    """Site tick labels that do not overprint, for 3 sites or 300.
+
+    Estimated from the panel width rather than measured, so that drawing
+    happens once: about 3/4 of a panel is axes, a character of a 10-point
+    label is about 0.08 inch wide and a rotated 7-point label about 0.14
+    inch apart. Wide enough: every site with its size, as written. Else:
+    names only, turned upright, every ``step``-th site labelled, and the
+    axis label says so.
+    """
+    spacing = 0.75 * width / len(sites)
+    full = [f"{s}\n(n={n})" if with_sizes else s for s, n in zip(sites, n_site, strict=True)]
+    if spacing >= 0.08 * max(len(line) for label in full for line in label.split("\n")) + 0.1:
+        ax.set_xticks(positions, full)
+        ax.set_xlabel("site")
+        return
+    step = int(np.ceil(0.14 / spacing))
+    shown = positions[::step]
+    names = [s if len(s) <= 12 else s[:11] + "…" for s in np.asarray(sites)[::step]]
+    ax.set_xticks(shown, names, rotation=90, fontsize="x-small")
+    every = "" if step == 1 else f"1 in {step} labelled; "
+    ax.set_xlabel(f"site ({every}{len(sites)} sites, sizes in report.label_table)")
+
+
+def _confounding_note(sites, width):
+    """The red note over the figure, wrapped to its width (12-point bold: about 0.1 inch a
+    character), naming a few sites and counting the rest."""
+    named = ", ".join(repr(site) for site in sites[:_MAX_SITES_NAMED])
+    if len(sites) == 1:
+        text = f"site {named} holds one class: site and label cannot be separated"
+    elif len(sites) <= _MAX_SITES_NAMED:
+        text = f"sites {named} each hold one class: site and label cannot be separated"
+    else:
+        text = (f"{len(sites)} sites each hold one class ({named} and "
+                f"{len(sites) - _MAX_SITES_NAMED} more; report.confounded_sites): site and "
+                "label cannot be separated")
+    return textwrap.fill(text, width=max(30, int(width * 9)))
+
+
 def plot_confounding(report, *, fig=None):
     """One picture of site-label confounding, from :func:`skda.metrics.confounding_report`.
 
     Left: each site's class shares as stacked bars, labelled with the
-    counts, titled with Cramér's V between site and label (0: the label does
-    not depend on the site, 1: the site gives the label). Middle: for each
-    class, the balanced accuracy of the site probe (how well the features
-    tell the sites apart among rows of that class), with chance, ``1 /
-    n_sites``, dashed. Right, only when the report holds a model's scores:
-    per site, its accuracy on the rows as they are beside its balanced
-    accuracy (its accuracy were the site class-balanced); a model that bets
-    on each site's most common class is higher on the first.
+    counts, titled with the bias-corrected Cramér's V between site and label
+    (0: the label does not depend on the site, 1: the site gives the label)
+    and the p-value of the permutation test. Middle: for each class, the
+    balanced accuracy of the site probe (how well the features tell the
+    sites apart among rows of that class), with chance, ``1 / n_sites``,
+    dashed. Right, only when the report holds a model's scores: per site,
+    its accuracy on the rows as they are beside its balanced accuracy (its
+    accuracy were the site class-balanced); a model that bets on each
+    site's most common class is higher on the first.
 
-    When a site holds a single class, a red note across the top says that
-    site and label cannot be separated there.
+    When some site holds a single class that chance alone would make
+    unlikely (``report.confounded_sites``), a red note across the top says
+    that site and label cannot be separated there.
+
+    Many sites stay legible: the per-site panels widen with the number of
+    sites (up to 9 inches each), and when their labels would overprint the
+    counts inside the bars are left out (they are in
+    ``report.label_table``) and only every few sites are labelled, upright.
+    The figure uses matplotlib's constrained layout, so the titles and the
+    note stay inside it.
 
     Parameters
     ----------
     report : ConfoundingReport
         What :func:`skda.metrics.confounding_report` returned.
     fig : matplotlib Figure or None, default=None
-        Where to draw; ``None`` makes a new figure.
+        Where to draw; ``None`` makes a new figure, sized to the number of
+        sites. A given figure is switched to constrained layout.
 
     Returns
     -------
@@ -345,28 +408,37 @@ def plot_confounding(report, *, fig=None):
             "report must be the ConfoundingReport that skda.metrics.confounding_report "
             f"returns, got {type(report).__name__}.")
     with_model = report.estimator_scores is not None
-    n_panels = 3 if with_model else 2
-    if fig is None:
-        fig = plt.figure(figsize=(4.2 * n_panels, 3.8))
-    axes = fig.subplots(1, n_panels, squeeze=False)[0]
     sites = [str(site) for site in report.sites]
+    site_width = _site_panel_width(len(sites))
+    widths = [site_width, 4.2, site_width][:3 if with_model else 2]
+    if fig is None:
+        fig = plt.figure(figsize=(sum(widths), 3.8 if site_width < 9 else 4.4),
+                         layout="constrained")
+    else:
+        fig.set_layout_engine("constrained")
+    axes = fig.subplots(1, len(widths), squeeze=False, width_ratios=widths)[0]
     positions = np.arange(len(sites))
 
     labels_ax = axes[0]
     n_site = report.counts.sum(axis=1)
     shares = report.counts / n_site[:, None]
+    # the counts fit inside the bars while a bar is wider than its longest count
+    spacing = 0.75 * site_width / len(sites)
+    with_counts = spacing >= 0.07 * len(str(report.counts.max())) + 0.1
     bottom = np.zeros(len(sites))
     for k, label in enumerate(report.classes):
         bars = labels_ax.bar(positions, shares[:, k], 0.7, bottom=bottom, label=str(label))
-        labels_ax.bar_label(bars, labels=[str(c) if c else "" for c in report.counts[:, k]],
-                            label_type="center", fontsize="x-small")
+        if with_counts:
+            labels_ax.bar_label(bars, labels=[str(c) if c else "" for c in report.counts[:, k]],
+                                label_type="center", fontsize="x-small")
         bottom += shares[:, k]
-    labels_ax.set_xticks(positions, [f"{s}\n(n={n})" for s, n in zip(sites, n_site,
-                                                                      strict=True)])
+    _label_sites(labels_ax, positions, sites, n_site, site_width)
     labels_ax.set_ylim(0, 1)
-    labels_ax.set_xlabel("site")
     labels_ax.set_ylabel("share of the site's labeled rows")
-    labels_ax.set_title(f"label by site: Cramér's V {report.cramers_v:.2f}", fontsize="medium")
+    p, floor = report.site_label_p_value, 1 / (report.n_permutations + 1)
+    labels_ax.set_title(
+        f"label by site: Cramér's V {report.cramers_v:.2f}\n(bias-corrected; permutation "
+        f"p {'≤' if p <= floor * (1 + 1e-9) else '='} {p:.3f})", fontsize="medium")
     labels_ax.legend(title="class", fontsize="x-small", title_fontsize="x-small",
                      loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
 
@@ -399,22 +471,14 @@ def plot_confounding(report, *, fig=None):
         model_ax.bar(positions - 0.2, _column(scores, "accuracy"), 0.4, label="accuracy (raw)")
         model_ax.bar(positions + 0.2, _column(scores, "balanced_accuracy"), 0.4,
                      label="balanced accuracy (class-balanced)")
-        model_ax.set_xticks(positions, sites)
+        _label_sites(model_ax, positions, sites, n_site, site_width, with_sizes=False)
         model_ax.set_ylim(0, 1.3)
         model_ax.set_yticks(np.linspace(0, 1, 6))
-        model_ax.set_xlabel("site")
         model_ax.set_ylabel("model score")
         model_ax.set_title("does the model lean on the site?", fontsize="medium")
         model_ax.legend(fontsize="x-small", loc="upper center", ncol=2)
 
     if report.totally_confounded:
-        held = ", ".join(repr(site) for site in report.single_class_sites)
-        verb = "holds" if len(report.single_class_sites) == 1 else "each hold"
-        noun = "site" if len(report.single_class_sites) == 1 else "sites"
-        fig.tight_layout(rect=(0, 0, 1, 0.88))
-        fig.text(0.5, 0.97, f"{noun} {held} {verb} one class: site and label cannot be "
-                 "separated", color="red", ha="center", va="top", fontsize="large",
-                 fontweight="bold")
-    else:
-        fig.tight_layout()
+        fig.suptitle(_confounding_note(report.confounded_sites, fig.get_figwidth()),
+                     color="red", fontsize="large", fontweight="bold")
     return fig

@@ -110,6 +110,13 @@ def test_scorers_check_their_parameters_when_called(make, match, moons_uda):
         make()(model, X, y)
 
 
+def test_numpy_booleans_are_booleans(moons_uda):
+    # scikit-learn's "boolean" constraint accepts numpy's bool; so do ours
+    X, y, d = moons_uda
+    clf = ERMClassifier(**TINY, early_stopping=np.True_).fit(X, y, domains=d)
+    assert "valid_loss" in clf.net_.history[-1]
+
+
 def test_splitter_refuses_a_nan_test_size():
     cv = TrainingDomainValidation(test_size=math.nan)
     with pytest.raises(ValueError, match=r"test_size must be a finite real number in \(0, 1\)"):

@@ -215,7 +215,8 @@ def test_confounding_picture(tmp_path):
     np.testing.assert_allclose([p.get_height() for p in labels.patches[3:]], [0.2, 0.5, 0.8])
     np.testing.assert_allclose([p.get_y() for p in labels.patches[3:]], [0.8, 0.5, 0.2])
     assert {"12", "48", "30"} <= {t.get_text() for t in labels.texts}  # the counts
-    assert labels.get_title() == f"label by site: Cramér's V {report.cramers_v:.2f}"
+    assert labels.get_title() == (f"label by site: Cramér's V {report.cramers_v:.2f}\n"
+                                  "(bias-corrected; permutation p ≤ 0.001)")
     assert [t.get_text() for t in labels.get_xticklabels()] == ["A\n(n=60)", "B\n(n=60)",
                                                                 "C\n(n=60)"]
     # site probe per class beside a dashed chance line
@@ -228,7 +229,7 @@ def test_confounding_picture(tmp_path):
     heights = [p.get_height() for p in model.patches]
     np.testing.assert_allclose(heights[:3], report.estimator_scores["accuracy"])
     np.testing.assert_allclose(heights[3:], report.estimator_scores["balanced_accuracy"])
-    assert fig.texts == []  # no confounding note
+    assert fig.texts == [] and fig.get_suptitle() == ""  # no confounding note
     saved_png(fig, tmp_path / "confounding.png")
 
 
@@ -238,7 +239,8 @@ def test_confounding_picture_says_when_site_and_label_cannot_be_separated(tmp_pa
         report = confounding_report(X, y, d, random_state=0)
     fig = plot_confounding(report)
     assert len(fig.axes) == 2  # no model, no third panel
-    (note,) = fig.texts
+    (note,) = [t for t in fig.findobj(matplotlib.text.Text)
+               if t.get_text() == fig.get_suptitle() != ""]
     assert note.get_text() == ("sites 'A', 'B' each hold one class: site and label cannot be "
                                "separated")
     assert matplotlib.colors.to_hex(note.get_color()) == "#ff0000"
@@ -250,6 +252,56 @@ def test_confounding_picture_says_when_site_and_label_cannot_be_separated(tmp_pa
     assert [w.category for w in record] == [ConfoundingWarning, UserWarning]
     assert "no site to tell apart" in str(record[1].message)
     assert "n/a" in fig.axes[1].texts[0].get_text()
-    assert "site 'A' holds one class" in fig.texts[0].get_text()
+    assert "site 'A' holds one class" in fig.get_suptitle()
     with pytest.raises(TypeError, match="ConfoundingReport"):
         plot_confounding({"cramers_v": 0.5})
+
+
+def drawn_legibly(fig):
+    """Draw with Agg; every title, axis label and the note lie inside the figure, and no two
+    tick labels of a panel overlap. Returns the number of site labels drawn per panel."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    inside = fig.bbox.padded(1)  # a pixel of rounding
+    texts = [t for ax in fig.axes for t in (ax.title, ax.xaxis.label, ax.yaxis.label)]
+    note = fig.get_suptitle()
+    texts += [t for t in fig.findobj(matplotlib.text.Text) if note and t.get_text() == note]
+    texts += fig.texts
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        assert inside.x0 <= box.x0 and box.x1 <= inside.x1, text.get_text()
+        assert inside.y0 <= box.y0 and box.y1 <= inside.y1, text.get_text()
+    drawn = []
+    for ax in fig.axes:
+        boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()]
+        assert not any(a.overlaps(b) for k, a in enumerate(boxes) for b in boxes[k + 1:])
+        drawn.append(len(boxes))
+    return drawn
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # the probe's notes on 1-row sites
+def test_confounding_picture_of_100_sites_is_legible(tmp_path):
+    # 100 sites of 3 rows, the label independent of the site
+    rng = np.random.default_rng(0)
+    d = np.repeat(np.arange(100), 3)
+    y = rng.integers(0, 2, 300)
+    X = rng.normal(size=(300, 4))
+    report = confounding_report(X, y, d, LogisticRegression().fit(X, y), random_state=0)
+    fig = plot_confounding(report)
+    labels, probe, model = fig.axes
+    assert len(labels.patches) == 2 * 100 and len(labels.texts) == 0  # no counts squeezed in
+    sites_drawn, _, model_sites_drawn = drawn_legibly(fig)
+    assert 10 <= sites_drawn == model_sites_drawn <= 40
+    assert "1 in 3 labelled" in labels.get_xlabel()
+    assert fig.get_suptitle() == ""  # single-class sites of 3 rows are chance
+    saved_png(fig, tmp_path / "sites100.png")
+    # 100 sites of 20 rows, each of one class: all named confounded, the note stays inside
+    d = np.repeat([f"site{k:03d}" for k in range(100)], 20)
+    y = np.repeat(np.arange(100) % 2, 20)
+    with pytest.warns(ConfoundingWarning):
+        report = confounding_report(rng.normal(size=(2000, 2)), y, d, random_state=0)
+    fig = plot_confounding(report)
+    drawn_legibly(fig)
+    note = fig.get_suptitle()
+    assert note.startswith("100 sites each hold one class ('site000', 'site001'")
+    assert "and 94 more" in note and "\n" in note  # wrapped to the figure's width

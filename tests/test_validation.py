@@ -88,6 +88,7 @@ def test_predict_with_wrong_number_of_features(method, moons_uda):
         getattr(clf, method)(np.ones((4, 3)))
 
 
+STRENGTH_RANGE = "lambda_ must be a finite real number >= 0 or 'auto', got "
 LR_RANGE = r"lr must be a finite real number in \(0, 3.4\d*e\+38\), got "
 
 
@@ -99,9 +100,9 @@ LR_RANGE = r"lr must be a finite real number in \(0, 3.4\d*e\+38\), got "
     ({"lr": float("inf")}, ValueError, LR_RANGE + "inf"),
     ({"verbose": True}, TypeError, "verbose must be an int >= 0, got True"),
     ({"hidden_layer_sizes": (10, 0)}, ValueError, "hidden_layer_sizes must be a tuple"),
-    ({"lambda_": -0.5}, ValueError, "lambda_ must be a finite real number >= 0, got -0.5"),
-    ({"lambda_": float("inf")}, ValueError, "lambda_ must be a finite real number >= 0, got inf"),
-    ({"lambda_": "big"}, TypeError, "lambda_ must be a finite real number >= 0, got 'big'"),
+    ({"lambda_": -0.5}, ValueError, STRENGTH_RANGE + "-0.5"),
+    ({"lambda_": float("inf")}, ValueError, STRENGTH_RANGE + "inf"),
+    ({"lambda_": "big"}, TypeError, STRENGTH_RANGE + "'big'"),
     ({"lambda_warmup": "yes"}, TypeError, "lambda_warmup must be a bool"),
     ({"discriminator_hidden_layer_sizes": "wide"}, ValueError,
      "discriminator_hidden_layer_sizes must be a tuple"),
@@ -291,6 +292,35 @@ def test_weights_that_overflow_on_the_last_step_are_an_error(moons_uda):
                         optimizer=Overflowing, random_state=0)
     with pytest.raises(ValueError, match="weights became NaN or infinite in the last updates"):
         clf.fit(X, y, domains=d)
+
+
+def test_finite_weights_with_overflowing_outputs_are_an_error(moons_uda):
+    X, y, d = moons_uda
+    # one SGD step at lr 1e20: the weights stay finite, the logits do not
+    clf = ERMClassifier(optimizer=torch.optim.SGD, lr=1e20, max_epochs=1, batch_size=len(X),
+                        random_state=0)
+    with pytest.raises(ValueError, match="outputs on training rows are NaN or infinite"):
+        clf.fit(X, y, domains=d)
+
+
+def test_labels_minus_one_and_plus_one_name_the_unlabeled_rule(moons):
+    X, y, d, _ = moons
+    with pytest.raises(ValueError, match=r"y == -1 are unlabeled rows, not a class.*\{0, 1\}"):
+        ERMClassifier(**TINY).fit(X, np.where(y == 0, -1, 1), domains=d)
+
+
+def test_domains_mixing_numbers_and_strings_are_named(moons):
+    X, y, _, _ = moons
+    half = len(X) // 2
+    d = np.array([1] * half + ["1"] * (len(X) - half), dtype=object)
+    with pytest.raises(TypeError, match=r"domains mixes strings and other labels.*astype\(str\)"):
+        ERMClassifier(**TINY).fit(X, y, domains=d)
+
+
+def test_the_meta_device_is_refused(moons_uda):
+    X, y, d = moons_uda
+    with pytest.raises(ValueError, match="device='meta' holds no data"):
+        ERMClassifier(**TINY, device="meta").fit(X, y, domains=d)
 
 
 def test_transductive_targets_without_labels_fail_before_any_fit(moons):

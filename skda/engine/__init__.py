@@ -9,10 +9,12 @@ of any particular method.
 from .algorithm import DomainAlgorithm, TrainingObjective, update
 from .batching import BalancedBatches, DomainData, SequentialBatches
 from .callbacks import (
+    DivergenceError,
     EarlyStopping,
     LearningRateAnnealing,
     NonFiniteLossGuard,
     algorithm_of,
+    planned_training_steps,
     training_progress,
     training_steps_done,
 )
@@ -24,6 +26,7 @@ __all__ = [
     "BalancedBatches",
     "DomainAlgorithm",
     "DomainData",
+    "DivergenceError",
     "DomainNet",
     "EarlyStopping",
     "LearningRateAnnealing",
@@ -31,6 +34,7 @@ __all__ = [
     "SequentialBatches",
     "TrainingObjective",
     "algorithm_of",
+    "planned_training_steps",
     "training_progress",
     "training_steps_done",
     "update",

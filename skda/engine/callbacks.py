@@ -25,9 +25,20 @@ def training_steps_done(net):
             + len(net.history[-1]["batches"]) - 1)
 
 
+def planned_training_steps(net):
+    """Steps the schedules span: ``schedule_epochs`` (else ``max_epochs``) epochs.
+
+    Under early stopping ``max_epochs`` is only a cap, possibly huge; the
+    estimator then sets ``schedule_epochs`` to the length training is
+    planned to have, so that warm-ups and annealing complete.
+    """
+    epochs = getattr(net, "schedule_epochs", None) or net.max_epochs
+    return epochs * net.train_steps_per_epoch
+
+
 def training_progress(net):
-    """Fraction of all planned training steps done before the current batch."""
-    return min(training_steps_done(net) / (net.max_epochs * net.train_steps_per_epoch), 1.0)
+    """Fraction of the planned training steps done before the current batch, at most 1."""
+    return min(training_steps_done(net) / planned_training_steps(net), 1.0)
 
 
 class LearningRateAnnealing(Callback):
@@ -78,12 +89,16 @@ def _optimizers(net):
     return [net.optimizer_]
 
 
+class DivergenceError(ValueError):
+    """Training diverged: a loss, a weight or an output became NaN or infinite."""
+
+
 class NonFiniteLossGuard(Callback):
     """Stop training with a clear error as soon as the training loss is NaN or infinite.
 
-    The loss of a step is computed before its update, so the weights are
-    also checked at the end of training: an update can overflow on the very
-    last step.
+    The loss of a step is computed before its update, so the weights, and
+    the outputs on a batch of training rows, are also checked at the end of
+    training: an update can overflow on the very last step.
 
     Parameters
     ----------
@@ -101,17 +116,31 @@ class NonFiniteLossGuard(Callback):
         loss = batches[-1]["train_loss"]
         if not math.isfinite(loss):
             epoch, batch = len(net.history), len(batches)
-            raise ValueError(
+            raise DivergenceError(
                 f"The training loss became {loss} at epoch {epoch}, batch {batch}; "
                 f"training diverged. {self.hint}".rstrip()
             )
 
     def on_train_end(self, net, **kwargs):
-        parameters = [p.detach() for p in algorithm_of(net).parameters()]
+        algorithm = algorithm_of(net)
+        parameters = [p.detach() for p in algorithm.parameters()]
         if parameters and not torch.stack([torch.isfinite(p).all() for p in parameters]).all():
-            raise ValueError(
+            raise DivergenceError(
                 "The network's weights became NaN or infinite in the last updates of "
                 f"training; training diverged. {self.hint}".rstrip())
+        # finite but huge weights still overflow: the outputs are what predict returns
+        batches = getattr(net, "_train_batches", None)
+        if batches is None:
+            return
+        was_training = algorithm.training
+        algorithm.eval()
+        with torch.no_grad():
+            outputs = algorithm(batches.data.X[:net.batch_size])
+        algorithm.train(was_training)
+        if not torch.isfinite(outputs).all():
+            raise DivergenceError(
+                "The network's outputs on training rows are NaN or infinite at the end of "
+                f"training (its weights overflow); training diverged. {self.hint}".rstrip())
 
 
 class EarlyStopping(Callback):

@@ -94,16 +94,21 @@ class DomainNet(NeuralNet):
     augment : callable or None, default=None
         ``augment(X_batch)`` returns a tensor of the same shape; applied to
         training batches only.
+    schedule_epochs : int or None, default=None
+        Epochs over which the method's schedules (warm-ups, learning-rate
+        annealing) run to completion; ``None``: ``max_epochs``. Set it when
+        training may stop early, where ``max_epochs`` is only a cap.
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
     """
 
-    def __init__(self, module, *, seed=0, augment=None, **kwargs):
+    def __init__(self, module, *, seed=0, augment=None, schedule_epochs=None, **kwargs):
         kwargs.setdefault("criterion", MaskedCrossEntropy)
         kwargs.setdefault("torch_load_kwargs", {"weights_only": False})
         super().__init__(module, train_split=None, **kwargs)
         self.seed = seed
         self.augment = augment
+        self.schedule_epochs = schedule_epochs
 
     def get_default_callbacks(self):
         return [

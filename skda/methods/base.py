@@ -8,8 +8,14 @@ import warnings
 import numpy as np
 import torch
 from scipy.special import softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
-from sklearn.utils import check_random_state
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    TransformerMixin,
+    clone,
+)
+from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d
 
@@ -29,13 +35,16 @@ from .._params import (
 )
 from .._validation import (
     NO_Y,
+    UnlabeledRowsWarning,
     encode_domains,
     encode_labels,
     holdout_per_cell,
     resolve_device,
+    unlabeled_mask,
     validate_X,
 )
 from ..engine import BalancedBatches, DomainData, DomainNet, EarlyStopping, NonFiniteLossGuard
+from ..metrics import ConfoundingWarning
 from ..modules import MaskedCrossEntropy, MaskedSquaredError
 from ._backbone import build_featurizer
 
@@ -48,7 +57,10 @@ AUTO_STEPS = 2000
 #: what fit sets (told apart from misspelt parameters such as ``lamda_``)
 FITTED_ATTRIBUTES = (
     "classes_", "target_mean_", "target_scale_", "domains_", "n_features_in_",
-    "feature_names_in_", "input_shape_", "n_iter_", "net_")
+    "feature_names_in_", "input_shape_", "n_iter_", "net_", "strength_", "strength_search_")
+
+#: valid values of a method's adaptation strength: a number, or chosen by fit
+STRENGTH = [Interval(numbers.Real, 0), Options("auto")]
 
 #: the largest learning rate a float32 optimizer state can hold
 _LR_MAX = float(np.finfo(np.float32).max)
@@ -117,6 +129,9 @@ module : None, torch.nn.Module subclass or instance, default=None
         ``n_iter_no_change`` epochs, and keep the weights of the best epoch
         (scikit-learn's ``MLPClassifier`` rule). Unlabeled rows all stay in
         training. skorch callbacks that read ``valid_loss`` need it.
+        ``max_epochs`` is then a cap; the method's schedules (warm-ups,
+        learning-rate annealing) run over the smaller of ``max_epochs`` and
+        the ``"auto"`` length, so that a large cap does not stretch them.
     validation_fraction : float, default=0.1
         Share of each domain's labeled rows held out when
         ``early_stopping``, in (0, 1).
@@ -139,7 +154,10 @@ class_weight : None, "balanced", "balanced_per_domain" or dict, default=None
         every domain x class group weighs the same: the site no longer
         predicts the label in the weighted training data, which removes the
         shortcut of site-label confounding (see "Site bias and shortcuts"
-        in the docs). Multiplies ``sample_weight``.
+        in the docs). A domain holding a single class cannot be balanced:
+        its rows keep weight 1 and a
+        :class:`~skda.metrics.ConfoundingWarning` names it. Multiplies
+        ``sample_weight``.
     """
 
 SHARED_ATTRIBUTES_DOC = """\
@@ -165,6 +183,35 @@ CLASSIFIER_ATTRIBUTES_DOC = """\
 classes_ : ndarray of shape (n_classes,)
         Class labels (the unlabeled marker ``-1`` is never a class)."""
 
+SCORE_DOC = """{metric} on the labeled rows of ``X, y``.
+
+        Rows marked unlabeled ({marker}) are left out, as in ``fit``: they
+        have no true target to compare with. With no labeled row the score
+        is NaN, with a warning (a search fold holding only target rows).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            Inputs, shaped as in fit.
+        y : array-like of shape (n_samples,)
+            True targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights.
+
+        Returns
+        -------
+        score : float
+            {metric} over the labeled rows (NaN when there are none).
+        """
+
+STRENGTH_ATTRIBUTES_DOC = """
+    strength_ : float
+        Only with ``{param}="auto"``: the strength kept (0: plain ERM, whose
+        network ``net_`` then is).
+    strength_search_ : dict of ndarray
+        Only with ``{param}="auto"``: the search's per-candidate results
+        (:attr:`skda.model_selection.StrengthSearch.cv_results_`)."""
+
 REGRESSOR_ATTRIBUTES_DOC = """\
 target_mean_, target_scale_ : float
         Mean and standard deviation of the labeled targets: the network
@@ -189,6 +236,20 @@ def balanced_per_domain_weights(codes, labeled, domain_codes):
     return weights
 
 
+def _warn_single_class_domains(codes, labeled, names, domain_codes):
+    """Warn that ``class_weight="balanced_per_domain"`` cannot balance single-class domains."""
+    single = [names[k].item() if hasattr(names[k], "item") else names[k]
+              for k in np.unique(domain_codes[labeled])
+              if len(np.unique(codes[labeled & (domain_codes == k)])) == 1]
+    if single:
+        warnings.warn(
+            f"class_weight='balanced_per_domain' cannot balance domain(s) {single}: each "
+            "holds a single class among its labeled rows, so its rows keep weight 1 and the "
+            "domain still tells the label. No weighting removes that shortcut; see "
+            "skda.metrics.confounding_report, or collect rows of the other classes there.",
+            ConfoundingWarning, stacklevel=5)
+
+
 def fill_doc(cls):
     """Insert the parameter and attribute text every estimator shares into ``cls.__doc__``.
 
@@ -203,6 +264,8 @@ def fill_doc(cls):
         shared = CLASS_WEIGHT_DOC + shared
     attributes = SHARED_ATTRIBUTES_DOC.format(
         target_attributes=CLASSIFIER_ATTRIBUTES_DOC if classifier else REGRESSOR_ATTRIBUTES_DOC)
+    if cls._strength_param:
+        attributes += STRENGTH_ATTRIBUTES_DOC.format(param=cls._strength_param)
     cls.__doc__ = cls.__doc__.format(shared_parameters=shared, shared_attributes=attributes)
     return cls
 
@@ -248,9 +311,8 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
     _supports_accelerator = True
     #: parameters named in the advice when training diverges
     _divergence_params = ("lr",)
-    #: warn when unlabeled rows are dropped (methods whose setting never has
-    #: unlabeled rows, so that they are likely a mistake)
-    _warn_unlabeled = False
+    #: the parameter that takes ``"auto"``: the adaptation strength (None: no such)
+    _strength_param = None
 
     def _store_params(self, params):
         """Store ``__init__``'s arguments (``locals()``) verbatim, as scikit-learn requires.
@@ -346,7 +408,7 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
     def _n_outputs(self, fitted):
         raise NotImplementedError
 
-    def _class_weights(self, codes, labeled, domain_codes, fitted):
+    def _class_weights(self, codes, labeled, domains, fitted):
         """Per-row weights of the target values (classifiers' ``class_weight``), or None."""
         return None
 
@@ -369,31 +431,43 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
             Domain label (int or str) of each row. ``None`` puts all rows in
             one domain.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each row in the label loss (each batch's
-            loss is the weighted mean over its labeled rows; uniform weights
-            change nothing). Batches still hold an equal share of every
-            domain, so a row's influence is its weight times its domain's
-            share of the batch divided by the domain's size: weights act
-            within the domain balance, not against it. Alignment terms
-            (DANN's domain loss, CCSA's pairs) are not weighted.
+            Non-negative weight of each row in the label loss. The weights
+            (times the class weights) are rescaled to average 1 over the
+            labeled rows, and each batch's label loss is the sum of weight x
+            loss over its labeled rows divided by their number: a row of
+            weight 2 counts as two rows at any batch size, and uniform
+            weights change nothing. Batches still hold an equal share of
+            every domain, so a row's influence is its weight times its
+            domain's share of the batch divided by the domain's size: weights
+            act within the domain balance, not against it. Methods whose
+            loss is a risk per group (GroupDRO, IRM, V-REx, Mixup) weigh the
+            rows within each group and the groups by their own rule.
+            Alignment terms (DANN's domain loss, CCSA's pairs) are not
+            weighted.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
+        for name in FITTED_ATTRIBUTES:  # a refit keeps nothing of an earlier fit
+            self.__dict__.pop(name, None)
         self._check_params()
+        if self._strength_param and getattr(self, self._strength_param) == "auto":
+            return self._fit_auto_strength(X, y, domains, sample_weight)
         X, y = self._validate_inputs(X, y)
         fitted, codes = self._encode_targets(y)
         labeled = self._labeled(codes)
         domain_names, domain_codes = self._encode_domains(X, domains)
-        weights = self._row_weights(X, codes, labeled, domain_codes, fitted, sample_weight)
+        weights = self._row_weights(
+            X, codes, labeled, (domain_names, domain_codes), fitted, sample_weight)
         if not self._uses_unlabeled and not labeled.all():
-            if self._warn_unlabeled:
-                warnings.warn(
-                    f"{type(self).__name__} ignores the {int((~labeled).sum())} rows with "
-                    f"{self._unlabeled_marker} (unlabeled); it learns from labeled rows only.",
-                    UserWarning, stacklevel=2)
+            # one rule for every estimator: the marker always means unlabeled, and an
+            # estimator that cannot learn from such rows says that it drops them
+            warnings.warn(
+                f"{type(self).__name__} ignores the {int((~labeled).sum())} rows with "
+                f"{self._unlabeled_marker} (unlabeled); it learns from labeled rows only. "
+                f"{self._marker_advice}", UnlabeledRowsWarning, stacklevel=2)
             X, codes, domain_codes = X[labeled], codes[labeled], domain_codes[labeled]
             weights = None if weights is None else weights[labeled]
             used, domain_codes = np.unique(domain_codes, return_inverse=True)
@@ -431,7 +505,10 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
                 featurizer, width, self._n_outputs(fitted), len(domain_names))
             n_train = len(X) if valid is None else int((~valid).sum())
             epochs = self._epochs(n_train, len(domain_names))
-            net = self._make_net(algorithm, device, int(batch_seed), epochs)
+            # under early stopping max_epochs is a cap: schedules span the planned length
+            schedule = (min(epochs, self._epochs(n_train, len(domain_names), "auto"))
+                        if self.early_stopping else None)
+            net = self._make_net(algorithm, device, int(batch_seed), epochs, schedule)
             net.fit(tensors(train), valid=None if valid is None else tensors(valid))
         for name, value in fitted.items():
             setattr(self, name, value)
@@ -440,9 +517,39 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
         self.net_ = net
         return self
 
-    def _row_weights(self, X, codes, labeled, domain_codes, fitted, sample_weight):
-        """float32 weight per row (sample and class weights), or None when uniform."""
-        weights = self._class_weights(codes, labeled, domain_codes, fitted)
+    def _fit_auto_strength(self, X, y, domains, sample_weight):
+        """Fit with the strength chosen by :class:`~skda.model_selection.StrengthSearch`.
+
+        The estimator takes on the fitted state of the model kept (plain
+        ERM's network when strength 0 wins); ``strength_`` is the strength
+        and ``strength_search_`` the search's ``cv_results_``.
+        """
+        from ..model_selection import StrengthSearch
+
+        if getattr(self, "latent_domains", None) is not None:
+            raise ValueError(
+                f"{self._strength_param}='auto' holds out a slice of every domain, which "
+                "latent_domains re-infers each epoch; give a number, or pass domains.")
+        search = StrengthSearch(
+            clone(self).set_params(**{self._strength_param: 1.0}),
+            param=self._strength_param, random_state=self.random_state,
+            verbose=self.verbose)
+        search.fit(X, y, domains=domains, sample_weight=sample_weight)
+        best = search.best_estimator_
+        params = set(best.get_params())
+        for name, value in vars(best).items():
+            if name.endswith("_") and not name.startswith("_") and name not in params:
+                setattr(self, name, value)
+        self.strength_ = search.strength_
+        self.strength_search_ = search.cv_results_
+        return self
+
+    def _row_weights(self, X, codes, labeled, domains, fitted, sample_weight):
+        """float32 weight per row (sample and class weights), or None when uniform.
+
+        ``domains`` is ``(names, codes)`` as ``_encode_domains`` gives it.
+        """
+        weights = self._class_weights(codes, labeled, domains, fitted)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
             weights = sample_weight if weights is None else weights * sample_weight
@@ -452,8 +559,10 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
         if not on_labeled.sum() > 0:
             raise ValueError("sample_weight is 0 on every labeled row; nothing to learn from.")
         if np.all(on_labeled == on_labeled[0]):
-            return None  # each batch's loss is a weighted mean: uniform weights change nothing
-        return np.where(labeled, weights, 1.0).astype(np.float32)
+            return None  # rescaled to average 1 below, uniform weights change nothing
+        # Rescaled once, so that each batch's loss (sum of weight x loss over its labeled
+        # rows, divided by their number) keeps the weights' meaning at any batch size.
+        return np.where(labeled, weights / on_labeled.mean(), 1.0).astype(np.float32)
 
     def _validation_rows(self, codes, labeled, domain_codes, rng):
         """Mask of the labeled rows held out for early stopping, a slice of every domain."""
@@ -472,14 +581,15 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
     def _module_params(self):
         return {k[len("module__"):]: v for k, v in self._prefixed_params("module__").items()}
 
-    def _epochs(self, n_rows, n_domains):
+    def _epochs(self, n_rows, n_domains, max_epochs=None):
         """``max_epochs``, with ``"auto"`` turned into the epochs of about ``AUTO_STEPS`` steps."""
-        if self.max_epochs != "auto":
-            return self.max_epochs
+        max_epochs = self.max_epochs if max_epochs is None else max_epochs
+        if max_epochs != "auto":
+            return max_epochs
         steps = BalancedBatches.steps_per_epoch(n_rows, n_domains, self.batch_size)
         return max(1, round(AUTO_STEPS / steps))
 
-    def _make_net(self, algorithm, device, seed, epochs):
+    def _make_net(self, algorithm, device, seed, epochs, schedule_epochs=None):
         hint = "Try a lower " + " or ".join(
             f"`{name}` (now {getattr(self, name)!r})" for name in self._divergence_params) + "."
         # early stopping first: at the end of training it restores the best epoch's
@@ -504,6 +614,7 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
             optimizer=self.optimizer,
             lr=self.lr,
             max_epochs=epochs,
+            schedule_epochs=schedule_epochs,
             batch_size=self.batch_size,
             callbacks=callbacks,
             verbose=self.verbose,
@@ -513,6 +624,22 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
         )
 
     # -- predict ------------------------------------------------------------------------
+
+    def _labeled_score(self, score, X, y, sample_weight):
+        """``score(self, X, y, sample_weight)`` over the rows of ``y`` that are labeled."""
+        y = column_or_1d(y, warn=True)
+        labeled = self._labeled_targets(y)
+        if not labeled.any():
+            # a fold of target rows only, in a search over domains: nothing to score
+            warnings.warn(
+                f"score: every row of y is unlabeled ({self._unlabeled_marker}); there is "
+                "nothing to score, so the score is NaN.", UserWarning, stacklevel=3)
+            return float("nan")
+        if not labeled.all():
+            X = _safe_indexing(X, np.flatnonzero(labeled))
+            y = y[labeled]
+            sample_weight = None if sample_weight is None else np.asarray(sample_weight)[labeled]
+        return score(self, X, y, sample_weight=sample_weight)
 
     def _infer(self, X, method):
         check_is_fitted(self)
@@ -549,6 +676,9 @@ class DomainClassifier(ClassifierMixin, DomainEstimator):
     _criterion = MaskedCrossEntropy
     _stratify_validation = True
     _unlabeled_marker = "y == -1"
+    _marker_advice = ("-1 marks an unlabeled row (the sklearn.semi_supervised convention): "
+                      "if it is meant as a class, encode the classes otherwise, e.g. with "
+                      "sklearn.preprocessing.LabelEncoder.")
 
     def _validate_inputs(self, X, y):
         return validate_X(self, X, y, reset=True)
@@ -560,15 +690,32 @@ class DomainClassifier(ClassifierMixin, DomainEstimator):
     def _labeled(self, codes):
         return codes >= 0
 
+    def _labeled_targets(self, y):
+        return ~unlabeled_mask(y)
+
+    def score(self, X, y, sample_weight=None):
+        return self._labeled_score(ClassifierMixin.score, X, y, sample_weight)
+
+    score.__doc__ = SCORE_DOC.format(metric="Mean accuracy", marker="``y == -1``")
+
     def _n_outputs(self, fitted):
         return len(fitted["classes_"])
 
-    def _class_weights(self, codes, labeled, domain_codes, fitted):
+    def _class_weights(self, codes, labeled, domains, fitted):
         if self.class_weight is None:
             return None
         if self.class_weight == "balanced_per_domain":
+            names, domain_codes = domains
+            _warn_single_class_domains(codes, labeled, names, domain_codes)
             return balanced_per_domain_weights(codes, labeled, domain_codes)
         classes = fitted["classes_"]
+        if isinstance(self.class_weight, dict):
+            bad = {k: v for k, v in self.class_weight.items()
+                   if not (isinstance(v, numbers.Real) and np.isfinite(v) and v >= 0)}
+            if bad:
+                raise ValueError(
+                    f"class_weight must map classes to finite, non-negative numbers, got {bad}; "
+                    "a negative weight would maximise that class's loss.")
         try:
             per_class = compute_class_weight(
                 self.class_weight, classes=classes, y=classes[codes[labeled]])
@@ -636,6 +783,7 @@ class DomainRegressor(RegressorMixin, DomainEstimator):
     _criterion = MaskedSquaredError
     _stratify_validation = False
     _unlabeled_marker = "y = NaN"
+    _marker_advice = "Impute or drop missing targets if they are not meant as unlabeled."
 
     def _validate_inputs(self, X, y):
         X = validate_X(self, X, NO_Y, reset=True)
@@ -669,6 +817,18 @@ class DomainRegressor(RegressorMixin, DomainEstimator):
 
     def _labeled(self, codes):
         return ~np.isnan(codes)
+
+    def _labeled_targets(self, y):
+        try:
+            return ~np.isnan(np.asarray(y, dtype=np.float64))
+        except (TypeError, ValueError):
+            return np.ones(len(y), dtype=bool)  # not numbers: the metric says so
+
+    def score(self, X, y, sample_weight=None):
+        return self._labeled_score(RegressorMixin.score, X, y, sample_weight)
+
+    score.__doc__ = SCORE_DOC.format(metric="Coefficient of determination R²",
+                                     marker="``y`` NaN")
 
     def _n_outputs(self, fitted):
         return 1

@@ -4,7 +4,7 @@ import numbers
 
 from .._params import Interval
 from ..engine import Adam
-from .base import DomainClassifier, fill_doc
+from .base import STRENGTH, DomainClassifier, fill_doc
 from .coral import coral_penalty
 from .dann import DANN, _DANNEstimator
 from .latent import LATENT_DOMAINS_CONSTRAINTS
@@ -50,9 +50,13 @@ class CAADAClassifier(_DANNEstimator, DomainClassifier):
     hidden_layer_sizes : tuple of int, default=(100,)
         Hidden layer widths of the default MLP backbone (ignored when
         ``module`` is given).
-    lambda_ : float, default=1.0
+    lambda_ : float or "auto", default=1.0
         Strength of the adversarial alignment: the gradient reversal
         coefficient.
+        ``"auto"``: chosen without target labels by
+        :class:`~skda.model_selection.StrengthSearch` among 0 (plain ERM,
+        with ERM's settings), 0.1, 0.3, 1 and 3, six fits in all (see
+        "Choosing hyper-parameters without target labels" in the docs).
     coral_weight : float, default=1.0
         Weight of the correlation-alignment penalty (DomainBed's scaling,
         see :func:`~skda.methods.coral.coral_penalty`). ``0`` is DANN.
@@ -112,7 +116,9 @@ class CAADAClassifier(_DANNEstimator, DomainClassifier):
     _parameter_constraints = {
         **DomainClassifier._parameter_constraints, **_DANNEstimator._dann_constraints,
         **LATENT_DOMAINS_CONSTRAINTS,
-        "coral_weight": [Interval(numbers.Real, 0)]}
+        "coral_weight": [Interval(numbers.Real, 0)],
+        "lambda_": STRENGTH}
+    _strength_param = "lambda_"
     _algorithm_class = CAADA
     _divergence_params = ("lr", "lambda_", "coral_weight")
 

@@ -183,7 +183,6 @@ class CCSAClassifier(DomainClassifier):
         "normalize_features": [BOOLEAN],
     }
     _min_domains = 2
-    _warn_unlabeled = True
     _divergence_params = ("lr", "alpha")
 
     def __init__(

@@ -7,7 +7,7 @@ import torch
 from .._params import BOOLEAN
 from ..engine import Adam, DomainAlgorithm
 from ..modules import MLP
-from .base import DomainClassifier, fill_doc
+from .base import STRENGTH, DomainClassifier, fill_doc
 from .dann import _DANNEstimator, grad_reverse, with_domain_loss
 from .latent import LATENT_DOMAINS_CONSTRAINTS
 
@@ -89,8 +89,12 @@ class CDANClassifier(_DANNEstimator, DomainClassifier):
     hidden_layer_sizes : tuple of int, default=(100,)
         Hidden layer widths of the default MLP backbone (ignored when
         ``module`` is given).
-    lambda_ : float, default=1.0
+    lambda_ : float or "auto", default=1.0
         Adaptation strength: the gradient reversal coefficient.
+        ``"auto"``: chosen without target labels by
+        :class:`~skda.model_selection.StrengthSearch` among 0 (plain ERM,
+        with ERM's settings), 0.1, 0.3, 1 and 3, six fits in all (see
+        "Choosing hyper-parameters without target labels" in the docs).
     entropy_conditioning : bool, default=False
         Weigh each row's domain loss by ``1 + exp(-entropy)`` of its
         prediction (CDAN+E), normalised within each domain.
@@ -161,7 +165,9 @@ class CDANClassifier(_DANNEstimator, DomainClassifier):
     _parameter_constraints = {
         **DomainClassifier._parameter_constraints, **_DANNEstimator._dann_constraints,
         **LATENT_DOMAINS_CONSTRAINTS,
-        "entropy_conditioning": [BOOLEAN]}
+        "entropy_conditioning": [BOOLEAN],
+        "lambda_": STRENGTH}
+    _strength_param = "lambda_"
 
     def __init__(
         self,

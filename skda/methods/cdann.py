@@ -5,7 +5,7 @@ import torch.nn.functional as F
 
 from ..engine import Adam
 from ..modules import MLP
-from .base import DomainClassifier, fill_doc
+from .base import STRENGTH, DomainClassifier, fill_doc
 from .dann import DANN, _DANNEstimator, grad_reverse, with_domain_loss
 from .latent import LATENT_DOMAINS_CONSTRAINTS
 
@@ -69,8 +69,12 @@ class CDANNClassifier(_DANNEstimator, DomainClassifier):
     hidden_layer_sizes : tuple of int, default=(100,)
         Hidden layer widths of the default MLP backbone (ignored when
         ``module`` is given).
-    lambda_ : float, default=1.0
+    lambda_ : float or "auto", default=1.0
         Adaptation strength: the gradient reversal coefficient.
+        ``"auto"``: chosen without target labels by
+        :class:`~skda.model_selection.StrengthSearch` among 0 (plain ERM,
+        with ERM's settings), 0.1, 0.3, 1 and 3, six fits in all (see
+        "Choosing hyper-parameters without target labels" in the docs).
     lambda_warmup : bool, default=True
         Ramp the coefficient from 0 to ``lambda_`` (DANN's schedule).
     lr_annealing : bool, default=True
@@ -133,7 +137,9 @@ class CDANNClassifier(_DANNEstimator, DomainClassifier):
 
     _parameter_constraints = {
         **DomainClassifier._parameter_constraints, **_DANNEstimator._dann_constraints,
-        **LATENT_DOMAINS_CONSTRAINTS}
+        **LATENT_DOMAINS_CONSTRAINTS,
+        "lambda_": STRENGTH}
+    _strength_param = "lambda_"
     _algorithm_class = CDANN
 
     def __init__(

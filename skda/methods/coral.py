@@ -5,12 +5,10 @@ The whole method: the penalty over all pairs of domains
 (:class:`DeepCORAL`) and the estimator (:class:`DeepCORALClassifier`).
 """
 
-import numbers
 
-from .._params import Interval
 from ..engine import Adam, DomainAlgorithm
 from ..modules.alignment import domain_averaging, full_precision, mean_over_domain_pairs
-from .base import DomainClassifier, fill_doc
+from .base import STRENGTH, DomainClassifier, fill_doc
 from .latent import LATENT_DOMAINS_CONSTRAINTS, LatentDomainsMixin
 
 
@@ -117,10 +115,14 @@ class DeepCORALClassifier(LatentDomainsMixin, DomainClassifier):
         Hidden layer widths of the default MLP backbone (ignored when
         ``module`` is given). The moments are those of the last hidden
         layer's output.
-    lambda_ : float, default=1.0
+    lambda_ : float or "auto", default=1.0
         Weight of the penalty: the loss is ``label loss + lambda_ *
         penalty``. ``0`` is plain ERM (the penalty is still recorded).
         1.0 is DomainBed's default (``mmd_gamma``), for the same penalty.
+        ``"auto"``: chosen without target labels by
+        :class:`~skda.model_selection.StrengthSearch` among 0 (plain ERM,
+        with ERM's settings), 0.1, 0.3, 1 and 3, six fits in all (see
+        "Choosing hyper-parameters without target labels" in the docs).
     latent_domains : None or int >= 2, default=None
         Train on this many pseudo-domains inferred by clustering when
         ``fit`` gets ``domains=None`` (MMLD; see
@@ -189,9 +191,9 @@ class DeepCORALClassifier(LatentDomainsMixin, DomainClassifier):
 
     _parameter_constraints = {
         **DomainClassifier._parameter_constraints,
-        "lambda_": [Interval(numbers.Real, 0)],
         **LATENT_DOMAINS_CONSTRAINTS,
-    }
+        "lambda_": STRENGTH}
+    _strength_param = "lambda_"
     _min_domains = 2
     _uses_unlabeled = True
     _divergence_params = ("lr", "lambda_")

@@ -16,7 +16,7 @@ from skorch.callbacks import Callback
 from .._params import BOOLEAN, HIDDEN_SIZES, Interval, hidden_sizes
 from ..engine import Adam, DomainAlgorithm, LearningRateAnnealing, algorithm_of, training_progress
 from ..modules import MLP
-from .base import DomainClassifier, DomainRegressor, fill_doc
+from .base import STRENGTH, DomainClassifier, DomainRegressor, fill_doc
 from .latent import LATENT_DOMAINS_CONSTRAINTS, LatentDomainsMixin
 
 
@@ -173,9 +173,13 @@ class DANNClassifier(_DANNEstimator, DomainClassifier):
     hidden_layer_sizes : tuple of int, default=(100,)
         Hidden layer widths of the default MLP backbone (ignored when
         ``module`` is given). Features are the last hidden layer's output.
-    lambda_ : float, default=1.0
+    lambda_ : float or "auto", default=1.0
         Adaptation strength: the gradient reversal coefficient. ``0`` trains
         the discriminator without letting it shape the features.
+        ``"auto"``: chosen without target labels by
+        :class:`~skda.model_selection.StrengthSearch` among 0 (plain ERM,
+        with ERM's settings), 0.1, 0.3, 1 and 3, six fits in all (see
+        "Choosing hyper-parameters without target labels" in the docs).
     lambda_warmup : bool, default=True
         Ramp the coefficient from 0 to ``lambda_`` with the paper's schedule
         ``2 / (1 + exp(-10 p)) - 1`` (``p``: fraction of training done).
@@ -232,7 +236,9 @@ class DANNClassifier(_DANNEstimator, DomainClassifier):
 
     _parameter_constraints = {
         **DomainClassifier._parameter_constraints, **_DANNEstimator._dann_constraints,
-        **LATENT_DOMAINS_CONSTRAINTS}
+        **LATENT_DOMAINS_CONSTRAINTS,
+        "lambda_": STRENGTH}
+    _strength_param = "lambda_"
 
     def __init__(
         self,

@@ -286,7 +286,6 @@ class DDAIGClassifier(DomainClassifier):
                                       "a torch.nn.Module instance")],
     }
     _min_domains = 2
-    _warn_unlabeled = True
     _supports_accelerator = False
     _divergence_params = ("lr", "perturbation")
 

@@ -121,7 +121,6 @@ class GroupDROClassifier(DomainClassifier):
         "eta": [Interval(numbers.Real, 0)],
         "group_by": [Options("domain", "domain_class")],
     }
-    _warn_unlabeled = True
     _divergence_params = ("lr", "eta")
 
     def __init__(

@@ -189,7 +189,6 @@ class _PenaltyEstimator:
     }
     # the penalties compare domains: one domain has nothing to be invariant across
     _min_domains = 2
-    _warn_unlabeled = True
     _divergence_params = ("lr", "penalty_weight")
 
     #: the network: IRM, or a method with the same parameters (VREx)

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from .._params import Interval
 from ..engine import Adam, DomainAlgorithm
-from .base import DomainClassifier, fill_doc
+from .base import STRENGTH, DomainClassifier, fill_doc
 
 
 def class_confusion(logits, temperature=1.0, mask=None):
@@ -97,9 +97,13 @@ class MCCClassifier(DomainClassifier):
     hidden_layer_sizes : tuple of int, default=(100,)
         Hidden layer widths of the default MLP backbone (ignored when
         ``module`` is given).
-    lambda_ : float, default=1.0
+    lambda_ : float or "auto", default=1.0
         Weight of the class-confusion loss (the paper's and TLlib's
         trade-off, 1): the adaptation strength. 0 is ERM.
+        ``"auto"``: chosen without target labels by
+        :class:`~skda.model_selection.StrengthSearch` among 0 (plain ERM,
+        with ERM's settings), 0.1, 0.3, 1 and 3, six fits in all (see
+        "Choosing hyper-parameters without target labels" in the docs).
     temperature : float, default=1.0
         Temperature of the softmax the confusion is computed on; higher
         values soften the predictions, so that more of their mass counts
@@ -171,9 +175,9 @@ class MCCClassifier(DomainClassifier):
 
     _parameter_constraints = {
         **DomainClassifier._parameter_constraints,
-        "lambda_": [Interval(numbers.Real, 0)],
         "temperature": [Interval(numbers.Real, 0, closed="neither")],
-    }
+        "lambda_": STRENGTH}
+    _strength_param = "lambda_"
     _min_domains = 1
     _uses_unlabeled = True
     _divergence_params = ("lr", "lambda_")

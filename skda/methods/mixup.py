@@ -219,7 +219,6 @@ class MixupClassifier(DomainClassifier):
     }
     _min_domains = 2
     _uses_unlabeled = False
-    _warn_unlabeled = True
     _divergence_params = ("lr",)
 
     def __init__(

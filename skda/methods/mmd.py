@@ -6,14 +6,13 @@ adds it to the label loss (:class:`MMD`) and the estimator
 (:class:`MMDClassifier`).
 """
 
-import numbers
 
 import torch
 
-from .._params import Interval, Options
+from .._params import Options
 from ..engine import Adam, DomainAlgorithm
 from ..modules.alignment import domain_averaging, full_precision, mean_over_domain_pairs
-from .base import DomainClassifier, fill_doc
+from .base import STRENGTH, DomainClassifier, fill_doc
 from .latent import LATENT_DOMAINS_CONSTRAINTS, LatentDomainsMixin
 
 #: ``kernel="fixed"``: the factors ``g`` of the kernels ``exp(-g ||a - b||^2)`` (DomainBed's)
@@ -143,10 +142,14 @@ class MMDClassifier(LatentDomainsMixin, DomainClassifier):
         Hidden layer widths of the default MLP backbone (ignored when
         ``module`` is given). The MMD is that of the last hidden layer's
         output.
-    lambda_ : float, default=1.0
+    lambda_ : float or "auto", default=1.0
         Weight of the penalty: the loss is ``label loss + lambda_ *
         penalty``. ``0`` is plain ERM (the penalty is still recorded). 1.0
         is the default of DomainBed (``mmd_gamma``) and of DAN's code.
+        ``"auto"``: chosen without target labels by
+        :class:`~skda.model_selection.StrengthSearch` among 0 (plain ERM,
+        with ERM's settings), 0.1, 0.3, 1 and 3, six fits in all (see
+        "Choosing hyper-parameters without target labels" in the docs).
     kernel : {{"adaptive", "fixed"}}, default="adaptive"
         The Gaussian kernels, summed, whose MMD is taken:
 
@@ -235,10 +238,10 @@ class MMDClassifier(LatentDomainsMixin, DomainClassifier):
 
     _parameter_constraints = {
         **DomainClassifier._parameter_constraints,
-        "lambda_": [Interval(numbers.Real, 0)],
         "kernel": [Options("adaptive", "fixed")],
         **LATENT_DOMAINS_CONSTRAINTS,
-    }
+        "lambda_": STRENGTH}
+    _strength_param = "lambda_"
     _min_domains = 2
     _uses_unlabeled = True
     _divergence_params = ("lr", "lambda_")

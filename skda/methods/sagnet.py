@@ -190,7 +190,6 @@ class SagNetClassifier(DomainClassifier):
             lambda v: isinstance(v, numbers.Integral) and not isinstance(v, bool), "an int")],
         "alpha": [Interval(numbers.Real, 0, closed="neither")],
     }
-    _warn_unlabeled = True
     _supports_accelerator = False
     _divergence_params = ("lr", "adv_weight")
 

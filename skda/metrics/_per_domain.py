@@ -1,13 +1,22 @@
-"""Scores of a fitted classifier computed separately on each domain."""
+"""Scores of a fitted classifier or regressor computed separately on each domain."""
 
 import numpy as np
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, roc_auc_score
+from sklearn.base import is_classifier, is_regressor
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    mean_absolute_error,
+    r2_score,
+    roc_auc_score,
+    root_mean_squared_error,
+)
 from sklearn.utils import _safe_indexing
 
 from .._table import make_table
 from .._validation import check_domains, unlabeled_mask
 
 METRICS = ("accuracy", "balanced_accuracy", "roc_auc")
+REGRESSION_METRICS = ("rmse", "mae", "r2")
 
 
 def _auc(y, proba, classes):
@@ -21,27 +30,61 @@ def _auc(y, proba, classes):
     return roc_auc_score(y, proba, multi_class="ovr", labels=classes)
 
 
-def per_domain_scores(estimator, X, y, domains, *, metrics=METRICS, as_frame=False):
-    """Accuracy, balanced accuracy and ROC AUC of a fitted classifier on each domain.
+def _r2(y, y_pred):
+    # undefined on one row or a constant target; sklearn would warn and return NaN or 0
+    if len(y) < 2 or np.all(y == y[0]):
+        return np.nan
+    return r2_score(y, y_pred)
+
+
+def _is_continuous(y):
+    """Whether ``y`` holds numbers with NaN (unlabeled) or non-integer values: a regression y."""
+    if np.asarray(y).dtype.kind not in "iuf":
+        return False
+    y = np.asarray(y, dtype=np.float64)
+    return bool(np.isnan(y).any() or np.any(y != np.round(y)))
+
+
+def _regression_targets(y):
+    try:
+        return np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "The estimator is a regressor, so y must hold numbers (NaN for unlabeled rows), "
+            f"got dtype {np.asarray(y).dtype}.") from None
+
+
+def per_domain_scores(estimator, X, y, domains, *, metrics=None, as_frame=False):
+    """Scores of a fitted classifier or regressor on each domain.
 
     The model predicts all rows once; each metric is then computed on each
-    domain's labeled rows (rows with ``y == -1`` are left out).
+    domain's labeled rows (rows with ``y == -1`` for a classifier, ``y``
+    NaN for a regressor, are left out).
 
     Parameters
     ----------
-    estimator : fitted classifier
+    estimator : fitted classifier or regressor
         Needs ``predict``, and ``predict_proba`` and ``classes_`` for
-        ``"roc_auc"``.
+        ``"roc_auc"``. It is read as a regressor when
+        :func:`sklearn.base.is_regressor` says so (for a Pipeline, when its
+        last step is one), or when it is not a classifier and ``y`` holds
+        NaN or non-integer values.
     X : array-like of shape (n_samples, n_features) or image array
         Inputs.
     y : array-like of shape (n_samples,)
-        True labels; ``-1`` for unlabeled rows.
+        True targets; ``-1`` for a classifier's unlabeled rows, ``NaN`` for
+        a regressor's.
     domains : array-like of shape (n_samples,)
         Domain label of each row.
-    metrics : sequence of {"accuracy", "balanced_accuracy", "roc_auc"}, \
-default=all three
-        Which scores to compute. AUC is one-vs-rest for more than two
-        classes and NaN in a domain that lacks a class.
+    metrics : str, sequence of str or None, default=None
+        Which scores to compute. For a classifier, among ``"accuracy"``,
+        ``"balanced_accuracy"`` and ``"roc_auc"`` (one-vs-rest for more
+        than two classes, NaN in a domain that lacks a class). For a
+        regressor, among ``"rmse"`` (root mean squared error), ``"mae"``
+        (mean absolute error), both in the units of ``y``, lower is better,
+        and ``"r2"`` (coefficient of determination, NaN in a domain of
+        fewer than two rows or a constant target). ``None``: all three of
+        the estimator's kind.
     as_frame : bool, default=False
         Return a pandas DataFrame instead of a dict of arrays.
 
@@ -61,31 +104,46 @@ default=all three
     >>> table = per_domain_scores(model, X, y, domains, metrics=["accuracy"])
     >>> list(table)
     ['domain', 'n_samples', 'accuracy']
+
+    A regressor gets regression metrics:
+
+    >>> from skda import ERMRegressor
+    >>> model = ERMRegressor(max_epochs=5, random_state=0).fit(X, X[:, 0], domains=domains)
+    >>> list(per_domain_scores(model, X, X[:, 0], domains))
+    ['domain', 'n_samples', 'rmse', 'mae', 'r2']
     """
-    if isinstance(metrics, str):
+    regressor = is_regressor(estimator) or (
+        not is_classifier(estimator) and _is_continuous(y))
+    valid = REGRESSION_METRICS if regressor else METRICS
+    if metrics is None:
+        metrics = valid
+    elif isinstance(metrics, str):
         metrics = [metrics]
-    unknown = [m for m in metrics if m not in METRICS]
+    unknown = [m for m in metrics if m not in valid]
     if unknown or not metrics:
-        raise ValueError(f"metrics must be a non-empty subset of {METRICS}, got {metrics!r}.")
-    y = np.asarray(y)
+        kind = "a regressor" if regressor else "a classifier"
+        raise ValueError(
+            f"metrics must be a non-empty subset of {valid} for {kind}, got {metrics!r}.")
+    y = _regression_targets(y) if regressor else np.asarray(y)
     domains = check_domains(domains, len(y))
-    labeled = ~unlabeled_mask(y)
+    labeled = ~(np.isnan(y) if regressor else unlabeled_mask(y))
     if not labeled.any():
-        raise ValueError("y has no labeled rows (every entry is -1); nothing to score.")
+        marker = "NaN" if regressor else "-1"
+        raise ValueError(f"y has no labeled rows (every entry is {marker}); nothing to score.")
     X, y, domains = _safe_indexing(X, labeled), y[labeled], domains[labeled]
     y_pred = estimator.predict(X)
     proba = estimator.predict_proba(X) if "roc_auc" in metrics else None
+    scores = {"accuracy": accuracy_score, "balanced_accuracy": balanced_accuracy_score,
+              "rmse": root_mean_squared_error, "mae": mean_absolute_error, "r2": _r2}
     names = np.unique(domains)
     columns = {"domain": names, "n_samples": [int(np.sum(domains == n)) for n in names]}
     for metric in metrics:
         values = []
         for name in names:
             rows = domains == name
-            if metric == "accuracy":
-                values.append(accuracy_score(y[rows], y_pred[rows]))
-            elif metric == "balanced_accuracy":
-                values.append(balanced_accuracy_score(y[rows], y_pred[rows]))
-            else:
+            if metric == "roc_auc":
                 values.append(_auc(y[rows], proba[rows], estimator.classes_))
+            else:
+                values.append(float(scores[metric](y[rows], y_pred[rows])))
         columns[metric] = values
     return make_table(columns, as_frame)

@@ -4,6 +4,9 @@
   and :class:`TrainingDomainValidation` (DomainBed's model selection).
 - :func:`evaluate_transductive`: unsupervised DA scored on each target
   domain in turn.
+- :class:`StrengthSearch`: a method's adaptation strength chosen without
+  target labels, plain ERM among the candidates (what ``lambda_="auto"``
+  runs).
 - Scorers for ``GridSearchCV(scoring=...)`` when the target has no labels:
   :class:`PredictionEntropyScorer`, :class:`MixValScorer`,
   :class:`SoftNeighborhoodDensityScorer`, :class:`CircularValidationScorer`,
@@ -21,6 +24,7 @@ from ._scorers import (
     SourceAccuracyScorer,
 )
 from ._split import LeaveOneDomainOut, TrainingDomainValidation
+from ._strength import StrengthSearch
 from ._transductive import evaluate_transductive
 
 __all__ = [
@@ -32,6 +36,7 @@ __all__ = [
     "PredictionEntropyScorer",
     "SoftNeighborhoodDensityScorer",
     "SourceAccuracyScorer",
+    "StrengthSearch",
     "TrainingDomainValidation",
     "evaluate_transductive",
 ]

@@ -2,10 +2,16 @@
 
 Every scorer here is a callable ``scorer(estimator, X, y)`` that
 :class:`~sklearn.model_selection.GridSearchCV` accepts as ``scoring``. It
-reads the validation fold the way skda reads training data: rows with
-``y == -1`` are the unlabeled target, the other rows are labeled source
-rows. A fold therefore needs both, as :class:`TrainingDomainValidation`
-gives when the target's rows are in X with ``y = -1``. Higher is better.
+reads the validation fold the way skda reads training data: the unlabeled
+rows (``y == -1`` for a classifier, ``y`` NaN for a regressor) are the
+target, the other rows are labeled source rows. A fold therefore needs
+both, as :class:`TrainingDomainValidation` gives when the target's rows are
+in X, unlabeled. Higher is better.
+
+:class:`ImportanceWeightedScorer`, :class:`DeepEmbeddedValidationScorer`
+and :class:`SourceAccuracyScorer` also score regressors (squared error,
+R²); the others read predicted classes or class probabilities, and refuse
+a regressor with a TypeError.
 """
 
 import numbers
@@ -13,18 +19,44 @@ import warnings
 
 import numpy as np
 from scipy.special import softmax
-from sklearn.base import clone
+from sklearn.base import clone, is_regressor
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import balanced_accuracy_score, roc_auc_score
+from sklearn.metrics import balanced_accuracy_score, r2_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import _safe_indexing, check_random_state
 
 from .._params import NONE, RANDOM_STATE, Interval, Options, Satisfies, validate_params
-from .._validation import UNLABELED, unlabeled_mask
+from .._validation import UNLABELED
+from ._transductive import (
+    check_unlabeled_not_a_class,
+    domain_fit_params,
+    regression_targets,
+    unlabeled_rows,
+)
 
-LOSSES = ("zero_one", "log_loss")
+CLASSIFICATION_LOSSES = ("log_loss", "zero_one")
+REGRESSION_LOSSES = ("squared_error",)
+
+
+def _fold(scorer, estimator, y):
+    """``(y, regressor)``: the fold's targets as the estimator's kind reads them.
+
+    Refuses a classifier that learned ``-1`` as a class, and a regressor
+    when the scorer reads classes.
+    """
+    name = type(scorer).__name__
+    regressor = is_regressor(estimator)
+    if regressor and scorer._reads_classes:
+        raise TypeError(
+            f"{name} reads {scorer._reads_classes}, so it scores classifiers only; got the "
+            f"regressor {type(estimator).__name__}. For a regressor use "
+            "ImportanceWeightedScorer, DeepEmbeddedValidationScorer or SourceAccuracyScorer.")
+    if regressor:
+        return regression_targets(y, name), True
+    check_unlabeled_not_a_class(estimator, name)
+    return np.asarray(y), False
 
 
 class _FoldScorer:
@@ -32,27 +64,33 @@ class _FoldScorer:
 
     #: whether the score needs labeled source rows besides the target rows
     _needs_source = True
+    #: what of a classifier's output the score reads (None: it also scores regressors)
+    _reads_classes = None
     #: valid values of the scorer's parameters (checked at each call)
     _parameter_constraints = {}
 
     def __call__(self, estimator, X, y, sample_weight=None):
         validate_params(self)
+        name = type(self).__name__
         if sample_weight is not None:
-            raise ValueError(f"{type(self).__name__} does not support sample_weight.")
+            raise ValueError(f"{name} does not support sample_weight.")
         if y is None:
-            raise ValueError(f"{type(self).__name__} needs y, with -1 on the target rows.")
-        y = np.asarray(y)
-        target = unlabeled_mask(y)
+            raise ValueError(
+                f"{name} needs y, with the target rows unlabeled (y == -1 for a classifier, "
+                "NaN for a regressor).")
+        y, regressor = _fold(self, estimator, y)
+        target = unlabeled_rows(y, regressor)
+        marker = "y = NaN" if regressor else "y = -1"
         if not target.any():
             raise ValueError(
-                f"{type(self).__name__} found no unlabeled rows (y == -1) in the validation "
-                "fold. Put the target domain's rows in X with y = -1 and use a splitter that "
-                "keeps some of them in every validation fold, such as "
+                f"{name} found no unlabeled rows ({marker}) in the validation fold. Put the "
+                f"target domain's rows in X with {marker} and use a splitter that keeps some "
+                "of them in every validation fold, such as "
                 "skda.model_selection.TrainingDomainValidation.")
         if self._needs_source and target.all():
             raise ValueError(
-                f"{type(self).__name__} needs labeled source rows in the validation fold "
-                "besides the unlabeled target rows (y == -1); the fold has none.")
+                f"{name} needs labeled source rows in the validation fold besides the "
+                f"unlabeled target rows ({marker}); the fold has none.")
         return float(self._score(estimator, X, y, target))
 
     def __repr__(self):
@@ -61,7 +99,9 @@ class _FoldScorer:
 
 
 def _row_losses(estimator, X, y, loss):
-    """Per-row zero-one or log loss of ``estimator`` on labeled rows."""
+    """Per-row zero-one, log or squared loss of ``estimator`` on labeled rows."""
+    if loss == "squared_error":
+        return (estimator.predict(X) - y) ** 2
     if loss == "zero_one":
         return (estimator.predict(X) != y).astype(np.float64)
     proba = estimator.predict_proba(X)
@@ -74,7 +114,7 @@ def _row_losses(estimator, X, y, loss):
 
 
 def _as_score(risk, loss):
-    # zero-one: the estimated accuracy; log loss: the negated estimated loss
+    # zero-one: the estimated accuracy; log loss, squared error: the negated estimated loss
     return 1.0 - risk if loss == "zero_one" else -risk
 
 
@@ -137,6 +177,7 @@ class PredictionEntropyScorer(_FoldScorer):
     """
 
     _needs_source = False
+    _reads_classes = "the predicted class probabilities"
 
     def _score(self, estimator, X, y, target):
         proba = np.clip(estimator.predict_proba(_safe_indexing(X, target)), 1e-15, 1.0)
@@ -151,7 +192,9 @@ class ImportanceWeightedScorer(_FoldScorer):
     JMLR 2007). The weights come from ``discriminator``, a classifier of
     target vs source rows of the validation fold on the *inputs*, cross-fitted
     in ``cv`` folds; the weighted mean is self-normalised
-    (``sum(w * loss) / sum(w)``).
+    (``sum(w * loss) / sum(w)``). Scores classifiers and regressors: for a
+    regressor the target rows are those with ``y`` NaN and the loss is the
+    squared error.
 
     Assumes covariate shift: ``p(y | x)`` is the same in source and target
     and only ``p(x)`` differs, and every target input is likely under the
@@ -163,10 +206,13 @@ class ImportanceWeightedScorer(_FoldScorer):
 
     Parameters
     ----------
-    loss : {"log_loss", "zero_one"}, default="log_loss"
+    loss : {"log_loss", "zero_one", "squared_error"} or None, default=None
         ``"log_loss"``: the score is minus the estimated target log loss.
         ``"zero_one"``: the score is the estimated target accuracy; coarser
         (on a small fold, many candidates tie at the same accuracy).
+        ``"squared_error"`` (regressors only): the score is minus the
+        estimated target mean squared error. ``None``: ``"log_loss"`` for a
+        classifier, ``"squared_error"`` for a regressor.
     discriminator : classifier with predict_proba or None, default=None
         Classifier of target vs source; ``None``: logistic regression on
         standardised inputs (images are flattened).
@@ -177,13 +223,13 @@ class ImportanceWeightedScorer(_FoldScorer):
     """
 
     _parameter_constraints = {
-        "loss": [Options(*LOSSES)],
+        "loss": [NONE, Options(*CLASSIFICATION_LOSSES, *REGRESSION_LOSSES)],
         "discriminator": [NONE, Satisfies(lambda v: hasattr(v, "fit"), "an estimator")],
         "cv": [Interval(numbers.Integral, 2)],
         "random_state": [NONE, RANDOM_STATE],
     }
 
-    def __init__(self, loss="log_loss", discriminator=None, cv=5, random_state=0):
+    def __init__(self, loss=None, discriminator=None, cv=5, random_state=0):
         self.loss = loss
         self.discriminator = discriminator
         self.cv = cv
@@ -192,14 +238,29 @@ class ImportanceWeightedScorer(_FoldScorer):
     def _features(self, estimator, X):
         return _flat(X)
 
+    def _loss(self, estimator):
+        regressor = is_regressor(estimator)
+        if self.loss is None:
+            return "squared_error" if regressor else "log_loss"
+        if regressor and self.loss not in REGRESSION_LOSSES:
+            raise ValueError(
+                f"loss={self.loss!r} is a classification loss, but {type(estimator).__name__} "
+                "is a regressor: use loss='squared_error' (or None).")
+        if not regressor and self.loss in REGRESSION_LOSSES:
+            raise ValueError(
+                f"loss={self.loss!r} is for regressors, but {type(estimator).__name__} is not "
+                "one: use loss='log_loss' or 'zero_one' (or None).")
+        return self.loss
+
     def _score(self, estimator, X, y, target):
+        loss = self._loss(estimator)  # before the density ratio: a wrong loss fails fast
         weights = _density_ratio(self._features(estimator, X), target, self.discriminator,
                                  self.cv, self.random_state)
-        losses = _row_losses(estimator, _safe_indexing(X, ~target), y[~target], self.loss)
+        losses = _row_losses(estimator, _safe_indexing(X, ~target), y[~target], loss)
         # a weighted mean of the row losses lies between their extremes; DEV's control
         # variate can leave that range when the weights are extreme, so it is clipped
         risk = np.clip(self._risk(losses, weights), losses.min(), losses.max())
-        return _as_score(risk, self.loss)
+        return _as_score(risk, loss)
 
     def _risk(self, losses, weights):
         return np.sum(weights * losses) / np.sum(weights)
@@ -221,14 +282,18 @@ class DeepEmbeddedValidationScorer(ImportanceWeightedScorer):
     ``transform`` method (every skda estimator, and a Pipeline ending in
     one). The estimate is clipped to the range of the row losses (the
     control variate can leave it when the weights are extreme), and a
-    warning says when the weights rest on few rows.
+    warning says when the weights rest on few rows. Scores classifiers and
+    regressors (squared error, target rows with ``y`` NaN).
 
     Parameters
     ----------
-    loss : {"log_loss", "zero_one"}, default="log_loss"
+    loss : {"log_loss", "zero_one", "squared_error"} or None, default=None
         ``"log_loss"``: the score is minus the estimated target log loss.
         ``"zero_one"``: the score is the estimated target accuracy; coarser
         (on a small fold, many candidates tie at the same accuracy).
+        ``"squared_error"`` (regressors only): the score is minus the
+        estimated target mean squared error. ``None``: ``"log_loss"`` for a
+        classifier, ``"squared_error"`` for a regressor.
     discriminator : classifier with predict_proba or None, default=None
         Classifier of target vs source on the features; ``None``: logistic
         regression on standardised features.
@@ -275,6 +340,7 @@ class SoftNeighborhoodDensityScorer(_FoldScorer):
     """
 
     _needs_source = False
+    _reads_classes = "the predicted class probabilities"
     _parameter_constraints = {"temperature": [Interval(numbers.Real, 0, closed="neither")]}
 
     def __init__(self, temperature=0.05):
@@ -320,6 +386,7 @@ class MixValScorer(_FoldScorer):
     """
 
     _needs_source = False
+    _reads_classes = "the predicted classes"
     _parameter_constraints = {
         "ratio": [Interval(numbers.Real, 0.5, 1.0, closed="neither")],
         "pairs": [Options("both", "intra", "inter")],
@@ -360,12 +427,17 @@ class CircularValidationScorer(_FoldScorer):
     Each call fits a clone on the validation fold, so scoring costs about
     one more fit per candidate, on the fold's rows; with a budget counted in
     optimizer steps that fit is as long as the model's own. The reverse
-    fit treats all source rows as one domain.
+    fit treats all source rows as one domain. The estimator's ``fit`` must
+    take ``domains``: a skda classifier, or a Pipeline ending in one.
     """
 
-    def _score(self, estimator, X, y, target):
-        from ._transductive import domain_fit_params
+    _reads_classes = "the predicted classes"
 
+    def _score(self, estimator, X, y, target):
+        domains = np.where(target, "pseudo-labeled target", "source")
+        # before predicting, so that an estimator that cannot be refitted is refused even
+        # when the target gets a single class and no refit happens
+        fit_params = domain_fit_params(estimator, domains, type(self).__name__)
         source = ~target
         pseudo = estimator.predict(_safe_indexing(X, target))
         if len(np.unique(pseudo)) < 2:  # nothing to learn back: every source row gets one class
@@ -375,26 +447,34 @@ class CircularValidationScorer(_FoldScorer):
         reverse[target] = pseudo
         if all(isinstance(v, numbers.Integral) for v in pseudo):
             reverse = reverse.astype(np.int64)
-        domains = np.where(target, "pseudo-labeled target", "source")
-        model = clone(estimator).fit(X, reverse, **domain_fit_params(estimator, domains))
+        model = clone(estimator).fit(X, reverse, **fit_params)
+        check_unlabeled_not_a_class(model, type(self).__name__)
         return balanced_accuracy_score(y[source], model.predict(_safe_indexing(X, source)))
 
 
 class SourceAccuracyScorer(_FoldScorer):
-    """Accuracy on the labeled rows of the validation fold, ignoring ``y == -1``.
+    """Accuracy (R² for a regressor) on the labeled rows of the validation fold.
 
     The baseline that every unsupervised scorer should beat: it assumes the
     target behaves like the source (no shift). With
     :class:`TrainingDomainValidation` it is DomainBed's training-domain
-    validation. Unlike ``scoring="accuracy"``, it does not count unlabeled
-    rows as errors, and it needs no target rows.
+    validation. It leaves out the unlabeled rows (``y == -1`` for a
+    classifier, ``y`` NaN for a regressor), which ``scoring="accuracy"``
+    would count as errors, and it needs no target rows. For a regressor
+    the score is the coefficient of determination R², as
+    ``scoring="r2"`` on the labeled rows.
     """
 
     def __call__(self, estimator, X, y, sample_weight=None):
-        y = np.asarray(y)
-        labeled = ~unlabeled_mask(y)
+        y, regressor = _fold(self, estimator, y)
+        labeled = ~unlabeled_rows(y, regressor)
         if not labeled.any():
-            raise ValueError("SourceAccuracyScorer found no labeled rows in the validation fold.")
+            marker = "y = NaN" if regressor else "y = -1"
+            raise ValueError(
+                f"SourceAccuracyScorer found no labeled rows in the validation fold (every "
+                f"row has {marker}).")
         weights = None if sample_weight is None else np.asarray(sample_weight)[labeled]
-        correct = estimator.predict(_safe_indexing(X, labeled)) == y[labeled]
-        return float(np.average(correct, weights=weights))
+        y_pred = estimator.predict(_safe_indexing(X, labeled))
+        if regressor:
+            return float(r2_score(y[labeled], y_pred, sample_weight=weights))
+        return float(np.average(y_pred == y[labeled], weights=weights))

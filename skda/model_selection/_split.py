@@ -8,7 +8,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _num_samples
 
 from .._params import NONE, RANDOM_STATE, Interval, validate_params
-from .._validation import check_domains, holdout_per_cell
+from .._validation import UNLABELED, check_domains, holdout_per_cell
 
 
 def _domain_labels(X, groups, domains):
@@ -19,6 +19,38 @@ def _domain_labels(X, groups, domains):
             "The splitter needs each row's domain: pass groups=domains to split() or "
             "GridSearchCV.fit(), or, with metadata routing enabled, domains=domains.")
     return check_domains(values, _num_samples(X), name="groups/domains")
+
+
+def _is_continuous(y):
+    """Whether ``y`` is a regression target, too many-valued to stratify by its values.
+
+    True when its labeled values (neither NaN nor ``-1``) are numbers that
+    are not all integers, or that take more distinct values than half their
+    count: most values then occur once, and a (domain, value) cell of one
+    row is never held out.
+    """
+    if y.dtype.kind not in "iuf":
+        return False
+    values = y[~np.isnan(y) & (y != UNLABELED)] if y.dtype.kind == "f" else y[y != UNLABELED]
+    if values.size == 0:
+        return False
+    return bool(np.any(values != np.round(values)) or len(np.unique(values)) > values.size / 2)
+
+
+def _strata(y, labels):
+    """One integer code per row: its stratum, (domain, label) or, for a continuous y, domain.
+
+    For a continuous ``y`` (a regressor's), the NaN rows, unlabeled, form a
+    stratum of their own in each domain, as the ``-1`` rows of a
+    classifier's ``y`` do through their label.
+    """
+    if y is None:
+        keys = labels
+    elif _is_continuous(y):
+        keys = np.char.add(labels.astype(str), np.where(np.isnan(y), "\x00nan", "\x00"))
+    else:
+        keys = np.char.add(labels.astype(str), np.char.add("\x00", y.astype(str)))
+    return np.unique(keys, return_inverse=True)[1]
 
 
 class _DomainSplitter:
@@ -34,7 +66,8 @@ class _DomainSplitter:
         X : array-like of shape (n_samples, ...)
             Inputs; only their number is used.
         y : array-like of shape (n_samples,), default=None
-            Labels (``-1`` for unlabeled rows).
+            Labels (``-1`` for unlabeled rows), or a regression target
+            (``NaN`` for unlabeled rows).
         groups : array-like of shape (n_samples,), default=None
             Domain label of each row (used when ``domains`` is None).
         domains : array-like of shape (n_samples,), default=None
@@ -115,6 +148,17 @@ class TrainingDomainValidation(_DomainSplitter, BaseCrossValidator):
     :mod:`skda.model_selection` need: labeled source rows and unlabeled
     target rows in the validation fold.
 
+    A continuous ``y`` (a regression target: numbers that are not all
+    integers, or more distinct values than half the labeled rows) has no
+    classes to stratify by: the cells are then the domains, each split in
+    its labeled rows and its unlabeled rows (``y`` NaN, the skda
+    regressors' marker), so that here too both sides hold both.
+
+    Since the validation folds hold unlabeled rows, score them with
+    :class:`SourceAccuracyScorer` or a skda estimator's own ``score``
+    (``scoring=None``), which leave those rows out; a metric named by a
+    string (``scoring="accuracy"`` or ``"r2"``) reads every row.
+
     Used inside a leave-one-domain-out evaluation, it selects
     hyper-parameters with the training domains only (Gulrajani and
     Lopez-Paz, 2021).
@@ -156,10 +200,7 @@ class TrainingDomainValidation(_DomainSplitter, BaseCrossValidator):
         validate_params(self)
         if y is not None and len(y) != len(labels):
             raise ValueError(f"y has {len(y)} entries but X has {len(labels)} rows.")
-        # one integer code per (domain, label) cell
-        keys = labels if y is None else np.char.add(
-            labels.astype(str), np.char.add("\x00", y.astype(str)))
-        _, cells = np.unique(keys, return_inverse=True)
+        cells = _strata(y, labels)
         rng = check_random_state(self.random_state)
         rows = np.arange(len(labels))
         for _ in range(self.n_splits):

@@ -6,24 +6,33 @@ from torch import nn
 
 
 def _weighted_mean(per_row, labeled, weight, groups=None, n_groups=None):
-    """Mean of ``per_row`` over the labeled rows, weighted by ``weight`` when given.
+    """Mean of ``per_row`` over the labeled rows, each row's term times its ``weight``.
 
-    A batch without labeled rows (or whose labeled rows all weigh 0) gives 0
-    rather than the NaN of a mean over nothing. With ``groups`` (a code per
-    row), one such mean per group ``0..n_groups-1``: 0 for a group without
-    labeled rows in the batch.
+    The weighted terms are divided by the number of labeled rows, not by the
+    sum of their weights: weights are rescaled once before training (to
+    average 1 over the labeled rows), so a row of weight 2 counts as two rows
+    whatever the batch size. Dividing by each batch's weight sum instead
+    would cancel the weights in a one-row batch and blunt them in small ones.
+    A batch without labeled rows gives 0 rather than the NaN of a mean over
+    nothing.
+
+    With ``groups`` (a code per row), one mean per group ``0..n_groups-1``
+    (0 for a group without labeled rows in the batch), weighted within the
+    group, ``sum(w * loss) / sum(w)``: the weights act among a group's rows,
+    and the method (GroupDRO, IRM, V-REx, Mixup) weighs the groups' risks by
+    its own rule, as it would without weights.
     """
     if weight is None and groups is None:
         return per_row.sum() / labeled.sum().clamp(min=1)
-    weight = labeled.to(per_row.dtype) if weight is None else weight * labeled
-    tiny = torch.finfo(weight.dtype).tiny
+    count = labeled.to(per_row.dtype)
+    mass = count if weight is None else weight * count
     if groups is None:
-        return (per_row * weight).sum() / weight.sum().clamp(min=tiny)
+        return (per_row * mass).sum() / count.sum().clamp(min=1)
     if n_groups is None:
         raise TypeError("a per-group loss needs n_groups.")
-    totals = per_row.new_zeros(n_groups).index_add_(0, groups, per_row * weight)
-    mass = weight.new_zeros(n_groups).index_add_(0, groups, weight)
-    return totals / mass.clamp(min=tiny)
+    totals = per_row.new_zeros(n_groups).index_add_(0, groups, per_row * mass)
+    masses = mass.new_zeros(n_groups).index_add_(0, groups, mass)
+    return totals / masses.clamp(min=torch.finfo(mass.dtype).tiny)
 
 
 class MaskedCrossEntropy(nn.Module):
@@ -31,11 +40,13 @@ class MaskedCrossEntropy(nn.Module):
 
     Unlabeled rows are skipped by the kernel (``ignore_index``) rather than
     by boolean indexing, so no device synchronisation is needed. A NaN from
-    diverging logits still shows. With ``weight`` (one per row), the mean is
-    weighted: ``sum(w * loss) / sum(w)`` over the labeled rows. With
-    ``groups`` (an int64 code per row) and ``n_groups``, it returns one such
-    mean per group, a tensor of length ``n_groups`` (0 where a group has no
-    labeled row): the per-domain or per-group risks of GroupDRO and its kin.
+    diverging logits still shows. With ``weight`` (one per row), each row's
+    loss is multiplied by its weight: ``sum(w * loss) / n_labeled`` over the
+    labeled rows (the estimators rescale weights to average 1 beforehand). With
+    ``groups`` (an int64 code per row) and ``n_groups``, it returns one mean
+    per group, weighted within the group, a tensor of length ``n_groups`` (0
+    where a group has no labeled row): the per-domain or per-group risks of
+    GroupDRO and its kin.
     """
 
     def forward(self, logits, y, weight=None, groups=None, n_groups=None):

@@ -167,6 +167,29 @@ class _CtrlC(Callback):
             os.kill(os.getpid(), signal.SIGINT)
 
 
+@pytest.fixture
+def sigint_disposition():
+    """Set SIGINT's handler for one test and restore whatever it was.
+
+    A test run started in the background (``nohup pytest &``, many CI
+    runners) begins with SIGINT ignored; the tests set the disposition they
+    are about instead of assuming Python's default.
+    """
+    import signal
+
+    previous = signal.getsignal(signal.SIGINT)
+    yield lambda handler: signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.fixture
+def default_sigint(sigint_disposition):
+    import signal
+
+    sigint_disposition(signal.default_int_handler)
+
+
+@pytest.mark.usefixtures("default_sigint")
 def test_ctrl_c_during_fit_stops_the_caller(moons_uda):
     from skda import DANNClassifier
 
@@ -178,6 +201,7 @@ def test_ctrl_c_during_fit_stops_the_caller(moons_uda):
     assert not hasattr(clf, "net_")  # never looks fitted
 
 
+@pytest.mark.usefixtures("default_sigint")
 def test_ctrl_c_stops_a_grid_search_instead_of_scoring_a_half_trained_model(multi_domain):
     from sklearn.model_selection import GridSearchCV
 
@@ -188,6 +212,19 @@ def test_ctrl_c_stops_a_grid_search_instead_of_scoring_a_half_trained_model(mult
                                         callbacks=[_CtrlC()]), {"lr": [1e-3, 1e-2]}, cv=2)
     with pytest.raises(KeyboardInterrupt):
         search.fit(X, y, domains=d)
+
+
+def test_a_caller_that_ignores_ctrl_c_trains_to_the_end(moons_uda, sigint_disposition):
+    import signal
+
+    from skda import ERMClassifier
+
+    sigint_disposition(signal.SIG_IGN)
+    X, y, d = moons_uda
+    clf = ERMClassifier(hidden_layer_sizes=(4,), max_epochs=4, random_state=0,
+                        callbacks=[_CtrlC()]).fit(X, y, domains=d)
+    assert clf.n_iter_ == 4
+    assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
 
 
 def test_callbacks_that_stop_training_still_end_the_fit_quietly(moons_uda):

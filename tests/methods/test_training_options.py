@@ -7,7 +7,7 @@ from helpers import CLASSIFIERS, TINY
 from sklearn.metrics import balanced_accuracy_score
 from skorch.callbacks import Callback
 
-from skda import DANNClassifier, ERMClassifier
+from skda import DANNClassifier, ERMClassifier, SagNetClassifier
 from skda.datasets import make_site_shift
 from skda.methods.base import balanced_per_domain_weights
 
@@ -92,6 +92,79 @@ def test_weights_are_checked(moons_uda):
         ERMClassifier(**TINY, class_weight={7: 2.0}).fit(X, y, domains=d)
 
 
+def test_weights_keep_their_meaning_in_one_row_batches():
+    X, y, d = imbalanced()
+    # 400 steps of one row each: a per-batch weighted mean would cancel every weight
+    params = dict(hidden_layer_sizes=(8,), max_epochs=1, batch_size=1, random_state=0)
+    plain = ERMClassifier(**params).fit(X, y, domains=d)
+    weighted = ERMClassifier(**params, class_weight={0: 1.0, 1: 9.0}).fit(X, y, domains=d)
+    recall = [np.mean(m.predict(X)[y == 1] == 1) for m in (plain, weighted)]
+    assert recall[1] > recall[0] + 0.3, recall
+
+
+def test_weights_are_rescaled_to_average_one_over_the_labeled_rows(moons_uda):
+    X, y, d = moons_uda
+    clf = ERMClassifier(**TINY)
+    clf._check_params()
+    fitted, codes = clf._encode_targets(y)
+    labeled = clf._labeled(codes)
+    w = clf._row_weights(X, codes, labeled, clf._encode_domains(X, d), fitted,
+                         np.where(y == 1, 30.0, 10.0))
+    assert w[labeled].mean() == pytest.approx(1.0)
+    assert w[labeled & (y == 1)][0] == pytest.approx(3 * w[labeled & (y == 0)][0])
+    assert np.all(w[~labeled] == 1.0)
+
+
+@pytest.mark.parametrize("bad", [{0: -1.0, 1: 1.0}, {0: float("nan"), 1: 1.0},
+                                 {0: float("inf"), 1: 1.0}, {0: "x", 1: 1.0}])
+def test_class_weights_must_be_finite_and_non_negative(bad, moons_uda):
+    X, y, d = moons_uda
+    with pytest.raises(ValueError, match="class_weight must map classes to finite, non-negative"):
+        ERMClassifier(**TINY, class_weight=bad).fit(X, y, domains=d)
+
+
+def test_balanced_per_domain_names_the_domains_it_cannot_balance():
+    from skda.metrics import ConfoundingWarning
+
+    X, y, d = imbalanced()
+    d = np.where((y == 0) & (np.arange(len(y)) % 4 == 0), 2, d)  # domain 2: controls only
+    with pytest.warns(ConfoundingWarning, match=r"cannot balance domain\(s\) \[2\]"):
+        ERMClassifier(**TINY, class_weight="balanced_per_domain").fit(X, y, domains=d)
+
+
+def test_score_leaves_out_the_unlabeled_rows(moons_uda):
+    from skda import ERMRegressor
+
+    X, y, d = moons_uda
+    clf = ERMClassifier(**TINY).fit(X[y >= 0], y[y >= 0], domains=d[y >= 0])
+    labeled = y >= 0
+    assert clf.score(X, y) == pytest.approx(clf.score(X[labeled], y[labeled]))
+    with pytest.warns(UserWarning, match="every row of y is unlabeled"):
+        assert np.isnan(clf.score(X, np.full(len(y), -1)))
+    target = np.where(labeled, X[:, 0] + y, np.nan)
+    reg = ERMRegressor(**TINY).fit(X[labeled], target[labeled], domains=d[labeled])
+    assert reg.score(X, target) == pytest.approx(reg.score(X[labeled], target[labeled]))
+
+
+@pytest.mark.parametrize("Estimator", [c for c in CLASSIFIERS if not c._uses_unlabeled])
+def test_every_classifier_that_drops_unlabeled_rows_says_so(Estimator, multi_domain):
+    X, y, d = multi_domain
+    y = y.copy()
+    y[::10] = -1  # e.g. -1 meant as a class
+    params = TINY if Estimator is not SagNetClassifier else {**TINY, "max_epochs": 1}
+    with pytest.warns(UserWarning, match=r"ignores the 24 rows with y == -1 .*LabelEncoder"):
+        Estimator(**params).fit(X, y, domains=d)
+
+
+def test_regressors_that_drop_unlabeled_rows_say_so(multi_domain):
+    from skda import ERMRegressor
+
+    X, y, d = multi_domain
+    target = np.where(np.arange(len(y)) % 10 == 0, np.nan, y.astype(float))
+    with pytest.warns(UserWarning, match="ERMRegressor ignores the 24 rows with y = NaN"):
+        ERMRegressor(**TINY).fit(X, target, domains=d)
+
+
 def test_decision_function_is_the_log_odds(moons_uda, multi_domain):
     X, y, d = moons_uda
     clf = ERMClassifier(**TINY).fit(X, y, domains=d)
@@ -167,6 +240,22 @@ def test_early_stopping_needs_labeled_rows_to_hold_out():
         ERMClassifier(**TINY, early_stopping=True).fit(X, y, domains=d)
 
 
+def test_schedules_span_the_planned_length_when_early_stopping_caps_a_huge_max_epochs(
+        moons_uda, monkeypatch):
+    import skda.methods.base
+
+    # "auto" of 12 steps: with one step per epoch, the schedules must be over by epoch 12
+    monkeypatch.setattr(skda.methods.base, "AUTO_STEPS", 12)
+    X, y, d = moons_uda
+    clf = DANNClassifier(hidden_layer_sizes=(8,), max_epochs=10**9, batch_size=len(X),
+                         random_state=0, early_stopping=True, n_iter_no_change=20)
+    clf.fit(X, y, domains=d)
+    assert clf.n_iter_ > 12
+    assert clf.net_.module_.reversal_coeff == pytest.approx(clf.lambda_, rel=1e-3)
+    # the learning rate reached the end of its anneal: lr / (1 + 10) ** 0.75
+    assert clf.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(clf.lr * 11 ** -0.75)
+
+
 def test_early_stopping_leaves_the_seeded_fit_without_it_unchanged(moons_uda):
     X, y, d = moons_uda
     a = ERMClassifier(**TINY).fit(X, y, domains=d)
@@ -175,3 +264,21 @@ def test_early_stopping_leaves_the_seeded_fit_without_it_unchanged(moons_uda):
     c = ERMClassifier(**TINY, early_stopping=True).fit(X, y, domains=d)
     d2 = ERMClassifier(**TINY, early_stopping=True).fit(X, y, domains=d)
     np.testing.assert_array_equal(c.predict_proba(X), d2.predict_proba(X))
+
+
+def test_hiding_labels_on_purpose_silences_the_dropped_rows_warning(moons_uda, multi_domain):
+    import warnings
+
+    from skda import UnlabeledRowsWarning, unlabeled_rows_expected
+    from skda.model_selection import evaluate_transductive
+
+    X, y, d = moons_uda
+    with pytest.warns(UnlabeledRowsWarning):
+        ERMClassifier(**TINY).fit(X, y, domains=d)
+    X3, y3, d3 = multi_domain
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnlabeledRowsWarning)
+        with unlabeled_rows_expected():
+            ERMClassifier(**TINY).fit(X, y, domains=d)
+        # the protocol hides the target's labels itself: nothing to warn the user about
+        evaluate_transductive(ERMClassifier(**TINY), X3, y3, d3, target_domains=["site0"])

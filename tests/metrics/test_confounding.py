@@ -5,8 +5,11 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import hypergeom
 from scipy.stats.contingency import association
 from sklearn.compose import ColumnTransformer
+from sklearn.dummy import DummyClassifier
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
@@ -35,6 +38,25 @@ def quiet_report(*args, **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         return confounding_report(*args, **kwargs)
+
+
+def bergsma_v(table):
+    """Bias-corrected Cramér's V, written out as in Bergsma (2013)."""
+    table = np.asarray(table)
+    n, (r, k) = table.sum(), table.shape
+    phi2 = association(table, method="cramer", correction=False) ** 2 * (min(r, k) - 1)
+    phi2_corrected = max(0.0, phi2 - (k - 1) * (r - 1) / (n - 1))
+    r_corrected, k_corrected = r - (r - 1) ** 2 / (n - 1), k - (k - 1) ** 2 / (n - 1)
+    return np.sqrt(phi2_corrected / min(k_corrected - 1, r_corrected - 1))
+
+
+def coin_flips_at_small_sites(seed=0, n_sites=100, per_site=3):
+    """The label independent of the site: a coin flip per row at many sites of a few rows."""
+    rng = np.random.default_rng(seed)
+    sites = np.repeat(np.arange(n_sites), per_site)
+    y = rng.integers(0, 2, n_sites * per_site)
+    X = rng.normal(size=(n_sites * per_site, 4))
+    return X, y, sites
 
 
 def said(report):
@@ -80,14 +102,21 @@ def test_labels_independent_of_the_site():
     np.testing.assert_array_equal(report.label_table["count_1"], 30)
     assert not report.totally_confounded and report.single_class_sites == []
     assert report.warnings == [] and report.estimator_scores is None
-    assert "negligible dependence" in said(report)
+    # every shuffle of the label reaches a chi-squared of 0
+    assert report.site_label_p_value == 1.0 and report.cramers_v_uncorrected == 0.0
+    assert report.adjusted_mutual_information <= 0 < report.expected_mutual_information
+    assert np.isnan(report.label_table["p_single_class"]).all()
+    assert "Cramér's V 0.00: no evidence of dependence beyond chance" in said(report)
 
 
 def test_partial_confounding_has_known_values():
     X, y, d = make_sites([0.2, 0.8])
     report = quiet_report(X, y, d, random_state=0)
     # 2x2 table [[80, 20], [20, 80]]: phi = (80*80 - 20*20) / 100**2
-    assert report.cramers_v == pytest.approx(0.6)
+    assert report.cramers_v_uncorrected == pytest.approx(0.6)
+    # Bergsma: phi**2 less (r - 1)(k - 1) / (n - 1), over min(r, k) - 1 less (k - 1)**2 / (n - 1)
+    assert report.cramers_v == pytest.approx(np.sqrt((0.36 - 1 / 199) / (1 - 1 / 199)))
+    assert report.site_label_p_value == pytest.approx(1 / 1000)  # no shuffle reaches it
     entropy = -(0.2 * np.log(0.2) + 0.8 * np.log(0.8))
     assert report.mutual_information == pytest.approx(np.log(2) - entropy)
     assert report.normalized_mutual_information == pytest.approx(1 - entropy / np.log(2))
@@ -98,7 +127,8 @@ def test_partial_confounding_has_known_values():
     np.testing.assert_allclose(report.label_table["prevalence"], [0.2, 0.8])
     assert not report.totally_confounded
     text = said(report)
-    assert "Cramér's V 0.60: strong dependence" in text
+    assert "Cramér's V 0.60: strong dependence" in text and "0.60 uncorrected" in text
+    assert "p ≤ 0.001" in text
     assert "right 0.80 of the time" in text and "against 0.50" in text
     assert report.summary() in repr(report)
 
@@ -108,7 +138,9 @@ def test_cramers_v_matches_scipy_on_an_uneven_table():
     y = np.where(np.arange(len(y)) % 7 == 0, 2, y)  # a third class
     report = quiet_report(X, y, d, random_state=0)
     expected = association(report.counts, method="cramer", correction=False)
-    assert 0 < report.cramers_v == pytest.approx(expected)
+    assert 0 < report.cramers_v_uncorrected == pytest.approx(expected)
+    assert report.cramers_v == pytest.approx(bergsma_v(report.counts))
+    assert 0 < report.cramers_v < expected
     assert report.counts.shape == (3, 3) and report.counts.sum() == len(y)
     assert "prevalence" not in report.label_table  # binary only
 
@@ -143,6 +175,84 @@ def test_site_predicting_the_label_perfectly():
     probe_notes = [w for w in report.warnings if w.startswith("Site probe")]
     assert len(probe_notes) == 2 and "class 0" in probe_notes[0] and "NaN" in probe_notes[0]
     assert len(report.warnings) == len(record) == 3
+
+
+def test_many_small_sites_of_an_independent_label_are_not_called_confounded():
+    # 100 sites of 3 rows, a coin-flip label: a third of the sites hold one class by chance
+    X, y, d = coin_flips_at_small_sites(seed=0)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        report = confounding_report(X, y, d, random_state=0)
+    assert not any(issubclass(w.category, ConfoundingWarning) for w in record)
+    assert len(report.single_class_sites) == 34
+    assert report.confounded_sites == [] and not report.totally_confounded
+    # a site of 3 rows holds one class with chance about 1/4: far from 0.05 / 100
+    single = ~np.isnan(report.label_table["p_single_class"])
+    assert single.sum() == 34 and (report.label_table["p_single_class"][single] > 0.09).all()
+    # uncorrected V and the share explained are what the site sizes give by chance alone
+    assert report.cramers_v_uncorrected > 0.6 and report.cramers_v < 0.3
+    assert report.normalized_mutual_information > 0.35
+    assert report.expected_mutual_information / report.mutual_information > 0.75
+    assert report.adjusted_mutual_information < 0.15
+    assert report.site_only_accuracy - report.expected_site_only_accuracy < 0.05
+    assert report.site_label_p_value > 0.01  # this seed: 0.031, the low end of chance
+    text = said(report)
+    assert "strong dependence" not in text and "TOTAL CONFOUNDING" not in text
+    assert "Single class within chance: sites 0, 1, 2, 3, 4, 5, 12, 13, 14, 15 and 24 more" in text
+    assert "25.3 of the 100 sites would hold a single class on average" in text
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the probe's notes, as above
+        again = confounding_report(X, y, d, random_state=0, probe=DummyClassifier())
+    assert again.site_label_p_value == report.site_label_p_value  # seeded by random_state
+
+
+@pytest.mark.filterwarnings("ignore:Site probe for class")
+def test_the_permutation_p_value_of_an_independent_label_is_rarely_small():
+    # under independence the p-value is uniform: 20 draws put about 1 under 0.05
+    reports = [confounding_report(*coin_flips_at_small_sites(seed), probe=DummyClassifier(),
+                                  n_permutations=199, random_state=seed)
+               for seed in range(1, 21)]
+    p_values = np.array([r.site_label_p_value for r in reports])
+    assert np.mean(p_values < 0.05) <= 0.15 and 0.3 < np.median(p_values) < 0.7
+    assert all(r.confounded_sites == [] for r in reports)
+    assert np.mean([r.cramers_v for r in reports]) < 0.15
+    assert np.mean([r.cramers_v_uncorrected for r in reports]) > 0.5
+    no_evidence = [r for r in reports if r.site_label_p_value >= 0.05]
+    assert all("no evidence of dependence beyond chance" in said(r) for r in no_evidence)
+
+
+def test_a_single_class_site_is_flagged_when_chance_cannot_explain_it():
+    rng = np.random.RandomState(0)
+    # three sites of 60 rows at 50%, a site of 12 controls and a site of 3 controls
+    y = np.r_[np.tile(np.arange(2), 90), np.zeros(12, int), np.zeros(3, int)]
+    d = np.r_[np.repeat(["a", "b", "c"], 60), ["controls12"] * 12, ["controls3"] * 3]
+    X = rng.normal(size=(len(y), 2))
+    with pytest.warns(ConfoundingWarning, match="'controls12'") as record:
+        report = confounding_report(X, y, d, random_state=0)
+    assert "'controls3'" not in str(record[0].message)
+    assert report.single_class_sites == ["controls12", "controls3"]
+    assert report.confounded_sites == ["controls12"] and report.totally_confounded
+    # were the label independent of the site: a draw of 12 (or 3) of the 195 rows, 105 of them
+    # controls, all controls or all patients
+    p = dict(zip(report.label_table["site"], report.label_table["p_single_class"],
+                 strict=True))
+    for site, size in (("controls12", 12), ("controls3", 3)):
+        chance = [hypergeom(195, count, size).pmf(size) for count in (105, 90)]
+        assert p[site] == pytest.approx(sum(chance))
+    assert p["controls12"] < 0.05 / 5 < 0.05 < p["controls3"]
+    text = said(report)
+    assert "TOTAL CONFOUNDING: site 'controls12' holds a single class" in text
+    assert "Single class within chance: site 'controls3' holds a single class" in text
+    # a site of 10 controls among 90% patients: only its own class counts, however often a
+    # site of 10 would hold patients only (about a third of the time)
+    y = np.r_[np.zeros(10, int), (np.arange(300) % 10 != 0).astype(int)]
+    d = np.r_[["controls"] * 10, np.repeat(["a", "b", "c"], 100)]
+    with pytest.warns(ConfoundingWarning):
+        report = confounding_report(rng.normal(size=(len(y), 2)), y, d, random_state=0)
+    assert report.confounded_sites == ["controls"]
+    assert list(report.label_table["site"]) == ["a", "b", "c", "controls"]
+    assert report.label_table["p_single_class"][3] == pytest.approx(
+        hypergeom(310, 40, 10).pmf(10))
 
 
 def test_site_probe_sees_a_site_offset_only_when_there_is_one():
@@ -316,7 +426,29 @@ def test_bad_input_is_refused():
         confounding_report(X[:, 0], y, d)
     with pytest.raises(ValueError, match="cv must be an int >= 2"):
         confounding_report(X, y, d, cv=1)
+    with pytest.raises(ValueError, match="n_permutations must be an int >= 1"):
+        confounding_report(X, y, d, n_permutations=0)
     with pytest.raises(TypeError, match="estimator must be a fitted classifier"):
         confounding_report(X, y, d, "model")
     with pytest.raises(ValueError, match="domains contains a missing entry"):
         confounding_report(X, y, np.where(np.arange(len(y)) == 3, None, d).astype(object))
+
+
+def test_nan_in_X_is_refused_up_front_naming_X_and_the_fix():
+    X, y, d = make_sites([0.3, 0.6], n_per_site=30)
+    X[5, 1] = np.nan
+    with pytest.raises(ValueError, match=r"X holds 1 NaN value in its labeled rows \(the first "
+                       r"in row 5, feature 1\)") as error:
+        confounding_report(X, y, d, random_state=0)
+    assert "sklearn.impute.SimpleImputer" in str(error.value)
+    assert "HistGradientBoostingClassifier" in str(error.value)
+    X[7, 0] = np.inf
+    with pytest.raises(ValueError, match="X holds 1 NaN and 1 infinite values"):
+        confounding_report(X, y, d, random_state=0)
+    X[7, 0] = 0.0
+    # a probe that takes NaN is the caller's choice; unlabeled rows are never used
+    imputing = make_pipeline(SimpleImputer(), LogisticRegression())
+    report = quiet_report(X, y, d, probe=imputing, random_state=0)
+    assert np.isfinite(report.site_probe["balanced_accuracy"]).all()
+    y[5] = -1
+    quiet_report(X, y, d, random_state=0)

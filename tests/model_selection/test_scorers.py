@@ -1,15 +1,20 @@
 """The label-free scorers, on cases whose answer is known."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 from helpers import TINY
 from scipy.stats import norm
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
-from skda import DANNClassifier, ERMClassifier
+from skda import DANNClassifier, ERMClassifier, ERMRegressor
 from skda.model_selection import (
     CircularValidationScorer,
     DeepEmbeddedValidationScorer,
@@ -209,7 +214,7 @@ def test_scorers_refuse_folds_without_target_or_source(covariate_shift):
     for scorer in (ImportanceWeightedScorer(), CircularValidationScorer()):
         with pytest.raises(ValueError, match="needs labeled source rows"):
             scorer(model, X[target], y[target])
-    with pytest.raises(ValueError, match="loss must be 'zero_one' or 'log_loss'"):
+    with pytest.raises(ValueError, match="loss must be None or 'log_loss' or 'zero_one'"):
         ImportanceWeightedScorer(loss="hinge")(model, X, y)
     with pytest.raises(TypeError, match="transform"):
         DeepEmbeddedValidationScorer()(LogisticRegression().fit(X, y_true), X, y)
@@ -231,7 +236,7 @@ def test_scorers_drive_a_grid_search_on_unlabeled_target(moons_uda):
         assert np.all(np.isfinite(scores)), name
     assert np.all(search.cv_results_["mean_test_entropy"] <= 0)
     assert search.best_params_["lr"] in (1e-3, 1e-2)
-    assert "loss='log_loss'" in repr(ImportanceWeightedScorer())
+    assert "loss='log_loss'" in repr(ImportanceWeightedScorer(loss="log_loss"))
 
 
 def test_nested_domain_generalization_protocol(multi_domain):
@@ -245,3 +250,126 @@ def test_nested_domain_generalization_protocol(multi_domain):
     for held_out, fitted in zip(np.unique(d), result["estimator"], strict=True):
         assert held_out not in fitted.best_estimator_.domains_
         assert len(fitted.best_estimator_.domains_) == 3
+
+
+# -- regressors, and estimators the scorers cannot read -------------------------------------
+
+
+class FixedRegressor(RegressorMixin, BaseEstimator):
+    """A 'fitted' regressor of one feature: y_hat = slope * x."""
+
+    def __init__(self, slope=0.0):
+        self.slope = slope
+
+    def fit(self, X, y, domains=None):
+        return self
+
+    def predict(self, X):
+        return self.slope * np.asarray(X)[:, 0]
+
+    def transform(self, X):
+        return np.asarray(X)
+
+
+@pytest.fixture(scope="module")
+def regression_shift():
+    """x ~ N(0, 1) in the source, N(1, 1) in the target, y = x; the target's y is NaN."""
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.normal(0, 1, 4000), rng.normal(1, 1, 4000)][:, None]
+    target = np.r_[np.zeros(4000, bool), np.ones(4000, bool)]
+    return X, np.where(target, np.nan, X[:, 0]), X[:, 0], target
+
+
+@pytest.mark.parametrize("Scorer", [ImportanceWeightedScorer, DeepEmbeddedValidationScorer])
+def test_weighted_scorers_recover_a_regressors_target_squared_error(Scorer, regression_shift):
+    X, y, y_true, target = regression_shift
+    model = FixedRegressor(slope=0.0)  # squared error x**2: about 1 on the source, 2 on the target
+    true_mse = np.mean(y_true[target] ** 2)
+    source_mse = np.mean(y_true[~target] ** 2)
+    estimate = -Scorer()(model, X, y)  # loss=None: the squared error for a regressor
+    assert abs(estimate - true_mse) < 0.1 * abs(source_mse - true_mse)
+    assert Scorer(loss="squared_error")(model, X, y) == -estimate
+    with pytest.raises(ValueError, match="is a regressor: use loss='squared_error'"):
+        Scorer(loss="log_loss")(model, X, y)
+    with pytest.raises(ValueError, match="no unlabeled rows \\(y = NaN\\)"):
+        Scorer()(model, X, y_true)
+
+
+def test_source_score_of_a_regressor_is_r2_on_the_labeled_rows(regression_shift):
+    X, y, y_true, target = regression_shift
+    model = FixedRegressor(slope=0.5)
+    expected = r2_score(y_true[~target], model.predict(X[~target]))
+    assert SourceAccuracyScorer()(model, X, y) == pytest.approx(expected)
+    assert 0.5 < expected < 1  # not a silent 0.0
+    weights = np.linspace(1, 2, len(y))
+    assert SourceAccuracyScorer()(model, X, y, sample_weight=weights) == pytest.approx(
+        r2_score(y_true[~target], model.predict(X[~target]), sample_weight=weights[~target]))
+
+
+@pytest.mark.parametrize("scorer", [PredictionEntropyScorer(), SoftNeighborhoodDensityScorer(),
+                                    MixValScorer(), CircularValidationScorer()])
+def test_class_reading_scorers_refuse_a_regressor(scorer, regression_shift):
+    X, y, _, _ = regression_shift
+    with pytest.raises(TypeError, match="classifiers only; got the regressor FixedRegressor"):
+        scorer(FixedRegressor(), X, y)
+
+
+def test_weighted_scorers_refuse_squared_error_for_a_classifier(covariate_shift):
+    X, y, _, _ = covariate_shift
+    with pytest.raises(ValueError, match="is for regressors"):
+        ImportanceWeightedScorer(loss="squared_error")(FixedModel(), X, y)
+
+
+def test_grid_search_of_a_regressor_with_an_unlabeled_target():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 3))
+    d = np.repeat(["source", "target"], 60)
+    X[d == "target"] += 1.0
+    y = np.where(d == "target", np.nan, 5.0 + X[:, 0])
+    scoring = {"source": SourceAccuracyScorer(), "iwcv": ImportanceWeightedScorer(),
+               "dev": DeepEmbeddedValidationScorer()}
+    search = GridSearchCV(ERMRegressor(max_epochs=2, hidden_layer_sizes=(8,), random_state=0),
+                          {"lr": [1e-3, 1e-2]}, scoring=scoring, refit="dev",
+                          cv=TrainingDomainValidation(random_state=0), error_score="raise")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # ERM ignores the NaN rows; IW warns
+        search.fit(X, y, groups=d, domains=d)
+    for name in scoring:
+        assert np.all(np.isfinite(search.cv_results_[f"mean_test_{name}"])), name
+
+
+def test_circular_validation_names_the_estimator_it_needs():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 2))
+    y = np.r_[(X[:20, 0] > 0).astype(int), -np.ones(20, int)]
+    pipe = make_pipeline(StandardScaler(), LogisticRegression()).fit(X[:20], y[:20])
+    with pytest.raises(TypeError, match="CircularValidationScorer fits a clone .* a Pipeline "
+                                        "ending in LogisticRegression takes no domains"):
+        CircularValidationScorer()(pipe, X, y)
+
+
+@pytest.mark.parametrize("scorer", [
+    PredictionEntropyScorer(), ImportanceWeightedScorer(), DeepEmbeddedValidationScorer(),
+    SoftNeighborhoodDensityScorer(), MixValScorer(), CircularValidationScorer(),
+    SourceAccuracyScorer()])
+def test_scorers_refuse_a_model_that_learned_the_unlabeled_marker_as_a_class(scorer, moons_uda):
+    X, y, _ = moons_uda
+    pipe = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)  # -1 is a class
+    with pytest.raises(ValueError, match=r"-1 among its classes_ \(\[-1, 0, 1\]\): it treated "
+                                         r"the unlabeled rows \(y == -1\) as a class"):
+        scorer(pipe, X, y)
+
+
+@pytest.mark.filterwarnings("ignore:One or more of the test scores are non-finite")
+def test_documented_search_refuses_a_scikit_learn_pipeline(moons_uda):
+    X, y, d = moons_uda
+    search = GridSearchCV(make_pipeline(StandardScaler(), LogisticRegression()),
+                          {"logisticregression__C": [0.1, 1.0]},
+                          scoring=PredictionEntropyScorer(),
+                          cv=TrainingDomainValidation(random_state=0))
+    # GridSearchCV turns a scorer's error into a NaN score and a warning holding the message
+    with pytest.warns(UserWarning, match="treated the unlabeled rows"):
+        search.fit(X, y, groups=d)
+    assert np.all(np.isnan(search.cv_results_["mean_test_score"]))
+    with pytest.raises(ValueError, match="treated the unlabeled rows"):
+        search.set_params(error_score="raise").fit(X, y, groups=d)

@@ -7,7 +7,7 @@ from helpers import TINY
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, cross_validate
 
-from skda import DANNClassifier
+from skda import DANNClassifier, ERMRegressor
 from skda.model_selection import (
     LeaveOneDomainOut,
     TrainingDomainValidation,
@@ -112,3 +112,46 @@ def test_leave_one_domain_out_is_scikit_learns_leave_one_group_out():
     assert isinstance(LeaveOneDomainOut(), LeaveOneGroupOut)
     request = LeaveOneDomainOut()._get_metadata_request()
     assert set(request.split.requests) == {"groups", "domains"}
+
+
+# -- continuous targets ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["float", "many integers"])
+def test_training_domain_validation_slices_each_domain_of_a_continuous_target(kind):
+    rng = np.random.RandomState(0)
+    d = np.repeat(["a", "b"], 50)
+    y = rng.normal(size=100) if kind == "float" else rng.permutation(1000)[:100]
+    y = y.astype(float)
+    y[(d == "b") & (np.arange(100) % 2 == 0)] = np.nan  # half of domain b unlabeled
+    cv = TrainingDomainValidation(test_size=0.2, random_state=0)
+    train, test = next(cv.split(np.zeros((100, 1)), y, groups=d))
+    assert np.union1d(train, test).size == 100 and np.intersect1d(train, test).size == 0
+    # every (domain, labeled or not) cell gives 20% of its rows, as the -1 rows do for a classifier
+    for cell in (d == "a", (d == "b") & np.isnan(y), (d == "b") & ~np.isnan(y)):
+        assert np.isin(np.flatnonzero(cell), test).sum() == round(0.2 * cell.sum())
+
+
+def test_training_domain_validation_still_stratifies_integer_classes():
+    # a few integer-valued float classes are labels, not a continuous target
+    y = np.tile([0.0, 1.0, 2.0, 2.0], 10)
+    d = np.repeat(["a", "b"], 20)
+    _, test = next(TrainingDomainValidation(test_size=0.2, random_state=0)
+                   .split(np.zeros((40, 1)), y, groups=d))
+    for site in ("a", "b"):
+        assert [np.sum((d[test] == site) & (y[test] == c)) for c in (0, 1, 2)] == [1, 1, 2]
+
+
+def test_grid_search_of_a_regressor_holds_out_rows_and_scores_them():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 3))
+    d = np.repeat(["a", "b"], 40)
+    y = 5.0 + X[:, 0] + 0.1 * rng.normal(size=80)
+    cv = TrainingDomainValidation(n_splits=2, random_state=0)
+    search = GridSearchCV(ERMRegressor(max_epochs=2, hidden_layer_sizes=(8,), random_state=0),
+                          {"lr": [1e-3, 1e-2]}, cv=cv, error_score="raise")
+    search.fit(X, y, groups=d, domains=d)
+    for _, test in cv.split(X, y, groups=d):
+        assert len(test) == 16 and sorted(np.unique(d[test])) == ["a", "b"]
+    for split in range(2):
+        assert np.all(np.isfinite(search.cv_results_[f"split{split}_test_score"]))

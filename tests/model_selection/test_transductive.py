@@ -4,11 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import TINY
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import r2_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skda import DANNClassifier
+from skda import DANNClassifier, ERMRegressor
 from skda.model_selection import (
     evaluate_transductive,
 )
@@ -90,3 +92,78 @@ def test_transductive_rejects_bad_input(multi_domain):
         evaluate_transductive(NearestMeanClassifier(), X, y, np.zeros(len(y)))
     with pytest.raises(TypeError, match="estimator"):
         evaluate_transductive("model", X, y, d)
+
+
+# -- regressors, and estimators evaluate_transductive cannot fit -----------------------------
+
+
+class MeanRegressor(RegressorMixin, BaseEstimator):
+    """Predicts the mean of the labeled targets plus x0; records what fit saw."""
+
+    def fit(self, X, y, domains=None):
+        self.seen_y_ = np.array(y, dtype=float, copy=True)
+        self.mean_ = np.nanmean(self.seen_y_)
+        return self
+
+    def predict(self, X):
+        return self.mean_ + np.asarray(X)[:, 0]
+
+
+@pytest.fixture(scope="module")
+def regression_domains():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 3))
+    d = np.repeat(["source", "target"], 60)
+    X[d == "target"] += 1.0
+    return X, 5.0 + X[:, 0] + 0.1 * rng.normal(size=120), d
+
+
+def test_transductive_hides_a_regressors_target_with_nan(regression_domains):
+    X, y, d = regression_domains
+    target = d == "target"
+    y = y.copy()
+    y[np.flatnonzero(target)[:5]] = np.nan  # target rows never labeled: left out of the score
+    table = evaluate_transductive(MeanRegressor(), X, y, d, target_domains=["target"],
+                                  return_estimator=True)
+    model = table["estimator"][0]
+    assert np.all(np.isnan(model.seen_y_[target]))  # not -1, a real target value
+    np.testing.assert_array_equal(model.seen_y_[~target], y[~target])
+    assert table["n_target"][0] == target.sum() - 5
+    scored = target & ~np.isnan(y)
+    # the default scoring of a regressor is R²
+    assert table["test_score"][0] == pytest.approx(
+        r2_score(y[scored], model.predict(X[scored])))
+
+
+@pytest.mark.filterwarnings("ignore:ERMRegressor ignores the 60 rows")
+def test_transductive_erm_regressor_learns_the_labeled_mean(regression_domains):
+    X, y, d = regression_domains
+    erm = ERMRegressor(max_epochs=2, hidden_layer_sizes=(8,), random_state=0)
+    table = evaluate_transductive(erm, X, y, d, target_domains=["target"],
+                                  return_estimator=True)
+    assert table["estimator"][0].target_mean_ == pytest.approx(y[d == "source"].mean())
+    assert np.isfinite(table["test_score"][0])
+    table = evaluate_transductive(make_pipeline(StandardScaler(), erm), X, y, d,
+                                  target_domains=["target"], scoring="neg_mean_absolute_error",
+                                  return_estimator=True)
+    assert table["estimator"][0][-1].target_mean_ == pytest.approx(y[d == "source"].mean())
+
+
+def test_transductive_refuses_an_estimator_whose_fit_takes_no_domains(multi_domain):
+    X, y, d = multi_domain
+    with pytest.raises(TypeError, match="evaluate_transductive fits a clone .* a Pipeline "
+                                        "ending in LogisticRegression takes no domains"):
+        evaluate_transductive(make_pipeline(StandardScaler(), LogisticRegression()), X, y, d)
+
+
+def test_transductive_refuses_a_classifier_that_learns_the_hidden_labels_as_a_class(
+        multi_domain):
+    class EveryValueAClass(NearestMeanClassifier):
+        def fit(self, X, y, domains=None):
+            super().fit(X, y, domains)
+            self.classes_ = np.unique(y)  # -1 included, as scikit-learn's classifiers do
+            return self
+
+    X, y, d = multi_domain
+    with pytest.raises(ValueError, match="-1 among its classes_"):
+        evaluate_transductive(EveryValueAClass(), X, y, d)

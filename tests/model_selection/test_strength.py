@@ -1,0 +1,211 @@
+"""The adaptation strength chosen without target labels (StrengthSearch, ``lambda_="auto"``)."""
+
+import pickle
+
+import numpy as np
+import pytest
+from helpers import TINY
+from sklearn.base import clone
+
+from skda import (
+    CAADAClassifier,
+    CDANClassifier,
+    CDANNClassifier,
+    DANNClassifier,
+    DANNRegressor,
+    DeepCORALClassifier,
+    ERMClassifier,
+    MCCClassifier,
+    MMDClassifier,
+)
+from skda.model_selection import StrengthSearch
+from skda.model_selection._strength import (
+    baseline_estimator,
+    ensemble_agreement,
+    prediction_entropy,
+    select_consensus,
+    select_entropy,
+    select_source,
+)
+
+UDA_METHODS = [DANNClassifier, CDANNClassifier, CDANClassifier, CAADAClassifier,
+               DeepCORALClassifier, MMDClassifier, MCCClassifier]
+
+
+def one_hot(labels, n_classes=2):
+    return np.eye(n_classes)[np.asarray(labels)]
+
+
+# -- the rules ----------------------------------------------------------------------------
+
+
+def test_ensemble_agreement_scores_each_candidate_against_the_mean_prediction():
+    target = np.stack([one_hot([0, 0, 0, 0]), one_hot([1, 1, 1, 1]), one_hot([1, 1, 0, 0]),
+                       one_hot([1, 1, 1, 0])])
+    # mean prediction: class 1 on rows 0-1, class 0 on row 3, a tie (class 0) on row 2
+    np.testing.assert_allclose(ensemble_agreement(target), [0.5, 0.5, 1.0, 0.75])
+
+
+def test_consensus_keeps_the_candidate_the_others_agree_with():
+    target = np.stack([one_hot([0, 0, 1, 1]), one_hot([1, 1, 1, 1]), one_hot([1, 1, 1, 1]),
+                       one_hot([1, 1, 1, 0])])
+    valid_y = np.array([0, 1, 0, 1, 0, 1])
+    valid = np.stack([one_hot(valid_y)] * 4)  # every candidate right on the labeled rows
+    assert select_consensus(target, valid, valid_y) == 1  # ties go to the weaker strength
+
+
+def test_consensus_falls_back_to_erm_when_the_pick_loses_labeled_accuracy():
+    target = np.stack([one_hot([0, 0, 1, 1]), one_hot([1, 1, 1, 1]), one_hot([1, 1, 1, 1])])
+    valid_y = np.array([0, 1] * 20)
+    wrong = valid_y.copy()
+    wrong[:6] = 1 - wrong[:6]  # the adapted candidates lose 6 of 40 labeled rows
+    valid = np.stack([one_hot(valid_y), one_hot(wrong), one_hot(wrong)])
+    assert select_consensus(target, valid, valid_y) == 0
+    # a loss within the tolerance keeps the consensus
+    assert select_consensus(target, valid, valid_y, tolerance=10.0) == 1
+
+
+def test_entropy_keeps_the_most_confident_candidate_unless_it_loses_labeled_accuracy():
+    target = np.stack([np.full((4, 2), 0.5), np.array([[0.9, 0.1]] * 4),
+                       np.array([[0.99, 0.01]] * 4)])
+    np.testing.assert_allclose(prediction_entropy(target)[0], np.log(2))
+    valid_y = np.array([0, 1] * 20)
+    right = np.stack([one_hot(valid_y)] * 3)
+    assert select_entropy(target, right, valid_y) == 2
+    wrong = valid_y.copy()
+    wrong[:6] = 1 - wrong[:6]
+    costly = np.stack([one_hot(valid_y), one_hot(valid_y), one_hot(wrong)])
+    assert select_entropy(target, costly, valid_y) == 0  # the baseline, not candidate 1
+
+
+def test_source_selection_keeps_the_most_accurate_candidate_weaker_first_on_ties():
+    valid_y = np.array([0, 1, 1, 0])
+    valid = np.stack([one_hot([0, 1, 0, 0]), one_hot([0, 1, 1, 0]), one_hot([0, 1, 1, 0])])
+    assert select_source(valid, valid_y) == 1
+
+
+# -- the candidates -------------------------------------------------------------------------
+
+
+def test_strength_zero_is_the_erm_a_user_would_fit():
+    dann = DANNClassifier(hidden_layer_sizes=(8,), lr=1e-2, lambda_=3.0, lambda_warmup=False,
+                          batch_size=32, class_weight="balanced", random_state=7,
+                          optimizer__weight_decay=1e-3)
+    erm = baseline_estimator(dann)
+    assert type(erm) is ERMClassifier
+    params = erm.get_params()
+    assert params["lr"] == ERMClassifier().lr  # ERM's own rate, not DANN's 1e-2
+    assert params["hidden_layer_sizes"] == (8,) and params["batch_size"] == 32
+    assert params["class_weight"] == "balanced" and params["random_state"] == 7
+    assert params["optimizer__weight_decay"] == 1e-3
+    assert "lambda_" not in params and "lambda_warmup" not in params
+
+
+# -- the search, end to end -------------------------------------------------------------------
+
+
+def test_the_search_reads_its_candidates_and_keeps_the_best_on_held_out_domains(multi_domain):
+    X, y, d = multi_domain
+    # every domain labeled: domain generalization, training-domain validation
+    search = StrengthSearch(DANNClassifier(**{**TINY, "max_epochs": 15}, lr=1e-2),
+                            strengths=(0.3, 1e4), random_state=0).fit(X, y, domains=d)
+    results = search.cv_results_
+    assert search.setting_ == "domain generalization"
+    np.testing.assert_array_equal(results["strength"], [0.0, 0.3, 1e4])  # ERM added
+    assert np.all(results["fit_time"] > 0) and np.isnan(results["target_entropy"]).all()
+    best = results["validation_accuracy"].argmax()
+    assert results["selected"][best] and search.strength_ == results["strength"][best]
+    # the reversal at 1e4 scrambles the features: never the one kept
+    assert results["validation_accuracy"][2] < results["validation_accuracy"].max()
+    assert search.best_estimator_.get_params().get("lambda_", 0.0) == search.strength_
+    np.testing.assert_array_equal(search.predict(X), search.best_estimator_.predict(X))
+
+
+def test_the_search_falls_back_to_erm_when_adaptation_costs_labeled_accuracy(moons_uda):
+    X, y, d = moons_uda
+    # class confusion at 1e3 or more outweighs the labels: the adapted candidates are
+    # confident on the target, and lose labeled accuracy
+    search = StrengthSearch(
+        MCCClassifier(hidden_layer_sizes=(16,), max_epochs=40, batch_size=32, lr=1e-2,
+                      random_state=0),
+        strengths=(1e3, 3e3, 1e4), random_state=0).fit(X, y, domains=d)
+    results = search.cv_results_
+    assert search.setting_ == "unsupervised DA"
+    assert results["target_entropy"].argmin() != 0  # entropy alone would adapt
+    assert search.strength_ == 0.0 and type(search.best_estimator_) is ERMClassifier
+
+
+def test_without_refit_the_kept_model_is_the_candidate(moons_uda):
+    X, y, d = moons_uda
+    search = StrengthSearch(DANNClassifier(**TINY), strengths=(1.0,), refit=False,
+                            random_state=0).fit(X, y, domains=d)
+    assert search.best_estimator_.n_iter_ == TINY["max_epochs"]
+    assert search.classes_.tolist() == [0, 1]
+
+
+def test_the_search_checks_what_it_is_given(moons_uda):
+    X, y, d = moons_uda
+    with pytest.raises(TypeError, match="chooses among classifiers"):
+        StrengthSearch(DANNRegressor(**TINY)).fit(X, y.astype(float), domains=d)
+    with pytest.raises(ValueError, match="param='alpha' is not a parameter of DANNClassifier"):
+        StrengthSearch(DANNClassifier(**TINY), param="alpha").fit(X, y, domains=d)
+    with pytest.raises(ValueError, match="strengths must be a non-empty sequence of finite"):
+        StrengthSearch(DANNClassifier(**TINY), strengths=(-1.0,)).fit(X, y, domains=d)
+
+
+# -- lambda_="auto" -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("Method", UDA_METHODS)
+def test_auto_strength_fits_the_kept_strength(Method, moons_uda):
+    X, y, d = moons_uda
+    clf = Method(**TINY, lambda_="auto").fit(X, y, domains=d)
+    assert clf.get_params()["lambda_"] == "auto"  # the parameter is never overwritten
+    assert clf.strength_ in clf.strength_search_["strength"]
+    assert clf.strength_search_["selected"].sum() == 1
+    assert clf.predict_proba(X).shape == (len(X), 2)
+    assert clf.transform(X).shape[0] == len(X)
+    refitted = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(refitted.predict(X), clf.predict(X))
+    again = clone(clf).fit(X, y, domains=d)  # seeded: the same search, the same model
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+def test_auto_strength_is_refused_where_no_search_applies(moons_uda):
+    X, y, d = moons_uda
+    with pytest.raises(ValueError, match="lambda_ must be"):
+        DANNRegressor(**TINY, lambda_="auto").fit(X, y.astype(float), domains=d)
+    with pytest.raises(ValueError, match="lambda_ must be"):
+        DANNClassifier(**TINY, lambda_="strong").fit(X, y, domains=d)
+
+
+def test_a_diverging_candidate_is_left_out_not_fatal(moons_uda):
+    from skorch.callbacks import Callback
+
+    from skda.engine import DivergenceError, algorithm_of
+
+    class DivergesAboveTen(Callback):
+        """What NonFiniteLossGuard raises, for the candidates of strength above 10."""
+
+        def on_epoch_end(self, net, **kwargs):
+            if getattr(algorithm_of(net), "reversal_coeff", 0.0) > 10:
+                raise DivergenceError("The training loss became nan; training diverged.")
+
+    X, y, d = moons_uda
+    search = StrengthSearch(
+        DANNClassifier(**TINY, lambda_warmup=False, callbacks=[DivergesAboveTen()]),
+        strengths=(1.0, 100.0), random_state=0).fit(X, y, domains=d)
+    results = search.cv_results_
+    assert results["error"][2] is not None and "diverged" in results["error"][2]
+    assert np.isnan(results["validation_accuracy"][2]) and not results["selected"][2]
+    assert results["error"][0] is None and search.strength_ in (0.0, 1.0)
+
+
+def test_auto_strength_refuses_latent_domains_and_forgets_an_earlier_search(moons_uda):
+    X, y, d = moons_uda
+    with pytest.raises(ValueError, match="lambda_='auto' holds out a slice of every domain"):
+        DANNClassifier(**TINY, lambda_="auto", latent_domains=2).fit(X, y)
+    clf = DANNClassifier(**TINY, lambda_="auto").fit(X, y, domains=d)
+    assert hasattr(clf, "strength_")
+    clf.set_params(lambda_=1.0).fit(X, y, domains=d)
+    assert not hasattr(clf, "strength_") and not hasattr(clf, "strength_search_")
