@@ -199,7 +199,7 @@ class StrengthSearch(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     ----------
     estimator : skda classifier
         The method, with every setting but the strength as it should train.
-    param : str, default="lambda_"
+    param : str, default="lambda\\_"
         Name of the strength parameter of ``estimator``.
     strengths : sequence of float, default=(0.0, 0.1, 0.3, 1.0, 3.0)
         Candidate strengths; 0 (ERM) is added when missing.
