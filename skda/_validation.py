@@ -29,8 +29,17 @@ def unlabeled_rows_expected():
         yield
 
 
-def unlabeled_mask(y):
-    """Rows of ``y`` equal to the unlabeled marker ``-1`` (never so in string arrays)."""
+def unlabeled_mask(y, regression=False):
+    """Rows of ``y`` marked unlabeled: ``-1`` for classes (never so in string arrays).
+
+    With ``regression``, ``NaN`` marks them instead (``-1`` is a real target
+    value); a ``y`` that does not hold numbers has none.
+    """
+    if regression:
+        try:
+            return np.isnan(np.asarray(y, dtype=np.float64))
+        except (TypeError, ValueError):
+            return np.zeros(len(y), dtype=bool)  # not numbers: whatever reads y says so
     y = np.asarray(y)
     if y.dtype.kind in "US":
         return np.zeros(len(y), dtype=bool)
@@ -255,3 +264,16 @@ def holdout_per_cell(cells, fraction, rng):
         n_held = min(int(np.floor(fraction * len(members) + 0.5)), len(members) - 1)
         held[rng.permutation(members)[:n_held]] = True
     return held
+
+
+def holdout_labeled(labeled, domain_codes, class_codes, fraction, rng):
+    """Mask of the labeled rows held out: ``fraction`` of every domain (x class) cell.
+
+    ``class_codes`` (``0..n_classes-1`` on the labeled rows) stratifies by
+    class within each domain; ``None`` stratifies by domain only. Unlabeled
+    rows form a cell of their own and are never held out.
+    """
+    cell = (domain_codes if class_codes is None
+            else domain_codes * (int(class_codes[labeled].max()) + 1) + class_codes)
+    cells = np.where(labeled, cell, -1).astype(np.int64)
+    return holdout_per_cell(cells, fraction, rng) & labeled

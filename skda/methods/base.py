@@ -14,6 +14,7 @@ from sklearn.base import (
     RegressorMixin,
     TransformerMixin,
     clone,
+    is_regressor,
 )
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.class_weight import compute_class_weight
@@ -38,7 +39,7 @@ from .._validation import (
     UnlabeledRowsWarning,
     encode_domains,
     encode_labels,
-    holdout_per_cell,
+    holdout_labeled,
     resolve_device,
     unlabeled_mask,
     validate_X,
@@ -566,11 +567,9 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
 
     def _validation_rows(self, codes, labeled, domain_codes, rng):
         """Mask of the labeled rows held out for early stopping, a slice of every domain."""
-        cell = (domain_codes * (int(codes.max()) + 1) + codes if self._stratify_validation
-                else domain_codes)
-        # unlabeled rows form one cell (-1) of their own, never held out
-        cells = np.where(labeled, cell, -1).astype(np.int64)
-        held = holdout_per_cell(cells, self.validation_fraction, rng) & labeled
+        held = holdout_labeled(labeled, domain_codes,
+                               codes if self._stratify_validation else None,
+                               self.validation_fraction, rng)
         if not held.any():
             raise ValueError(
                 f"early_stopping found no labeled rows to hold out with validation_fraction="
@@ -628,7 +627,7 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
     def _labeled_score(self, score, X, y, sample_weight):
         """``score(self, X, y, sample_weight)`` over the rows of ``y`` that are labeled."""
         y = column_or_1d(y, warn=True)
-        labeled = self._labeled_targets(y)
+        labeled = ~unlabeled_mask(y, regression=is_regressor(self))
         if not labeled.any():
             # a fold of target rows only, in a search over domains: nothing to score
             warnings.warn(
@@ -689,9 +688,6 @@ class DomainClassifier(ClassifierMixin, DomainEstimator):
 
     def _labeled(self, codes):
         return codes >= 0
-
-    def _labeled_targets(self, y):
-        return ~unlabeled_mask(y)
 
     def score(self, X, y, sample_weight=None):
         return self._labeled_score(ClassifierMixin.score, X, y, sample_weight)
@@ -817,12 +813,6 @@ class DomainRegressor(RegressorMixin, DomainEstimator):
 
     def _labeled(self, codes):
         return ~np.isnan(codes)
-
-    def _labeled_targets(self, y):
-        try:
-            return ~np.isnan(np.asarray(y, dtype=np.float64))
-        except (TypeError, ValueError):
-            return np.ones(len(y), dtype=bool)  # not numbers: the metric says so
 
     def score(self, X, y, sample_weight=None):
         return self._labeled_score(RegressorMixin.score, X, y, sample_weight)

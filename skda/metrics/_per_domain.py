@@ -126,7 +126,7 @@ def per_domain_scores(estimator, X, y, domains, *, metrics=None, as_frame=False)
             f"metrics must be a non-empty subset of {valid} for {kind}, got {metrics!r}.")
     y = _regression_targets(y) if regressor else np.asarray(y)
     domains = check_domains(domains, len(y))
-    labeled = ~(np.isnan(y) if regressor else unlabeled_mask(y))
+    labeled = ~unlabeled_mask(y, regressor)
     if not labeled.any():
         marker = "NaN" if regressor else "-1"
         raise ValueError(f"y has no labeled rows (every entry is {marker}); nothing to score.")

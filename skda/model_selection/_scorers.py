@@ -28,12 +28,11 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import _safe_indexing, check_random_state
 
 from .._params import NONE, RANDOM_STATE, Interval, Options, Satisfies, validate_params
-from .._validation import UNLABELED
+from .._validation import UNLABELED, unlabeled_mask
 from ._transductive import (
     check_unlabeled_not_a_class,
     domain_fit_params,
     regression_targets,
-    unlabeled_rows,
 )
 
 CLASSIFICATION_LOSSES = ("log_loss", "zero_one")
@@ -79,7 +78,7 @@ class _FoldScorer:
                 f"{name} needs y, with the target rows unlabeled (y == -1 for a classifier, "
                 "NaN for a regressor).")
         y, regressor = _fold(self, estimator, y)
-        target = unlabeled_rows(y, regressor)
+        target = unlabeled_mask(y, regressor)
         marker = "y = NaN" if regressor else "y = -1"
         if not target.any():
             raise ValueError(
@@ -467,7 +466,7 @@ class SourceAccuracyScorer(_FoldScorer):
 
     def __call__(self, estimator, X, y, sample_weight=None):
         y, regressor = _fold(self, estimator, y)
-        labeled = ~unlabeled_rows(y, regressor)
+        labeled = ~unlabeled_mask(y, regressor)
         if not labeled.any():
             marker = "y = NaN" if regressor else "y = -1"
             raise ValueError(

@@ -23,7 +23,7 @@ from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .._params import NONE, RANDOM_STATE, Interval, Options, Satisfies, validate_params
-from .._validation import holdout_per_cell, unlabeled_mask, unlabeled_rows_expected
+from .._validation import holdout_labeled, unlabeled_mask, unlabeled_rows_expected
 from ..engine import DivergenceError
 
 #: the rules ``StrengthSearch(selection=...)`` offers
@@ -370,11 +370,10 @@ class StrengthSearch(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if not labeled.any():
             raise ValueError("y has no labeled rows: every entry is -1, the unlabeled marker.")
         _, domain_codes = np.unique(domains, return_inverse=True)
-        _, class_codes = np.unique(y[labeled], return_inverse=True)
-        cells = np.full(len(y), -1, dtype=np.int64)  # unlabeled rows: never held out
-        cells[labeled] = domain_codes[labeled] * (class_codes.max() + 1) + class_codes
-        valid = holdout_per_cell(cells, self.validation_fraction,
-                                 check_random_state(self.random_state)) & labeled
+        class_codes = np.full(len(y), -1, dtype=np.int64)
+        class_codes[labeled] = np.unique(y[labeled], return_inverse=True)[1]
+        valid = holdout_labeled(labeled, domain_codes, class_codes, self.validation_fraction,
+                                check_random_state(self.random_state))
         if not valid.any():
             raise ValueError(
                 f"validation_fraction={self.validation_fraction!r} holds out no labeled row: "

@@ -77,11 +77,6 @@ def regression_targets(y, caller):
             f"unlabeled rows), got dtype {np.asarray(y).dtype}.") from None
 
 
-def unlabeled_rows(y, regressor):
-    """Mask of the unlabeled rows: ``NaN`` in a regressor's ``y``, ``-1`` in a classifier's."""
-    return np.isnan(y) if regressor else unlabeled_mask(y)
-
-
 def _mask_target(y, target, regressor):
     """A copy of ``y`` with the target rows unlabeled: NaN for a regressor, -1 otherwise.
 
@@ -108,7 +103,7 @@ def _fit_and_score(estimator, X, y, domains, name, scorers, return_estimator, re
     if not regressor:
         check_unlabeled_not_a_class(model, "evaluate_transductive")
     start = time.perf_counter()
-    scored = target & ~unlabeled_rows(y, regressor)  # target rows that have a true label
+    scored = target & ~unlabeled_mask(y, regressor)  # target rows that have a true label
     scores = scorers(model, _safe_indexing(X, scored), y[scored])
     row = {"fit_time": fit_time, "score_time": time.perf_counter() - start,
            "n_target": int(scored.sum())}
@@ -199,7 +194,7 @@ def evaluate_transductive(estimator, X, y, domains, *, target_domains=None,
         raise ValueError(
             f"evaluate_transductive needs at least 2 domains (sources and a target), got "
             f"{len(names)}.")
-    unlabeled = unlabeled_rows(y, regressor)
+    unlabeled = unlabeled_mask(y, regressor)
     unscorable = [t for t in targets if unlabeled[domains == t].all()]
     if unscorable:
         marker = "y is NaN" if regressor else "y == -1"
