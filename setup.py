@@ -43,6 +43,9 @@ setup(
         "plot": ["matplotlib>=3.6"],
         # mixed precision and multi-GPU training through skorch's AccelerateMixin
         "accelerate": ["accelerate>=0.30"],
+        # the anchors of benchmarks/tabular*.py (gradient boosting, RealMLP); never needed
+        # by skda itself. pytabkit pulls torch: install torch==2.13.0 first
+        "benchmarks": ["lightgbm>=4", "pytabkit>=1.5"],
     },
     classifiers=[
         "Programming Language :: Python :: 3",

@@ -189,6 +189,9 @@ METHODS = {
                  "weights"),
 }
 ERM = "skda ERMClassifier (source only)"
+#: skada neither scales its inputs nor decays weights: skda's tabular defaults are turned
+#: off so that both train the same network on the same (pre-standardized) columns
+SAME_INPUTS = {"input_scaling": None, "optimizer__weight_decay": 0.0}
 
 
 def skda_name(method):
@@ -259,7 +262,8 @@ def fit_erm(spec, data, backbone, seed, steps, device):
     budget = StepBudget(steps, per_epoch)
     clf = ERMClassifier(module=copy.deepcopy(backbone), max_epochs=math.ceil(steps / per_epoch),
                         batch_size=half, lr=spec["lr"], optimizer=spec["optimizer"],
-                        device=device, random_state=seed, callbacks=[("budget", budget)])
+                        device=device, random_state=seed, callbacks=[("budget", budget)],
+                        **SAME_INPUTS)
     start = time.perf_counter()
     clf.fit(X[~target], y[~target], domains=np.full(int((~target).sum()), "source"))
     _sync(device)
@@ -275,7 +279,7 @@ def fit_skda(spec, data, backbone, seed, steps, device, method):
     clf = settings["skda"](
         module=copy.deepcopy(backbone), **settings["skda_params"], max_epochs=spec["epochs"],
         batch_size=spec["batch_size"], lr=spec["lr"], optimizer=spec["optimizer"],
-        device=device, random_state=seed, callbacks=[("budget", budget)])
+        device=device, random_state=seed, callbacks=[("budget", budget)], **SAME_INPUTS)
     start = time.perf_counter()
     clf.fit(X, np.where(target, -1, y), domains=np.where(target, "target", "source"))
     _sync(device)

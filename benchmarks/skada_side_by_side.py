@@ -270,7 +270,9 @@ def fit_skda(spec, data, backbone, seed, steps, device):
         discriminator_hidden_layer_sizes=spec["discriminator_hidden"],
         max_epochs=spec["epochs"], batch_size=spec["batch_size"], lr=spec["lr"],
         lr_annealing=False, optimizer=spec["optimizer"], device=device, random_state=seed,
-        callbacks=[("probe", StepProbe(steps))])
+        callbacks=[("probe", StepProbe(steps))],
+        # skada neither scales inputs nor decays weights: the same network on the same columns
+        input_scaling=None, optimizer__weight_decay=0.0)
     start = time.perf_counter()
     clf.fit(X, np.where(target, -1, y), domains=np.where(target, "target", "source"))
     _sync(device)

@@ -133,7 +133,9 @@ def skda_fit(program, X, y, domains, cfg, device):
     from skda import DANNClassifier, ERMClassifier
 
     shared = dict(hidden_layer_sizes=(cfg["hidden"],), max_epochs=cfg["epochs"],
-                  batch_size=cfg["batch_size"], lr=cfg["lr"], device=device, random_state=0)
+                  batch_size=cfg["batch_size"], lr=cfg["lr"], device=device, random_state=0,
+                  # the hand-written loop neither scales inputs nor decays weights
+                  input_scaling=None, optimizer__weight_decay=0.0)
     if program == "skda ERM":
         clf = ERMClassifier(**shared).fit(X, y)
     elif program in METHODS:

@@ -220,7 +220,16 @@ def validate_X(estimator, X, y=NO_Y, reset=False):
                 f"{name} was fitted on images of shape {estimator.input_shape_}; X must be "
                 f"an image array, got {_ndim(X)}-D X.")
         args = (X,) if y is NO_Y else (X, y)
-        out = validate_data(estimator, *args, dtype=np.float32, reset=reset)
+        out = validate_data(estimator, *args, dtype=np.float32, reset=reset,
+                            ensure_all_finite="allow-nan")
+        # missing values are the input scaler's to fill (DomainEstimator's input_scaling)
+        if getattr(estimator, "input_scaling", None) is None and np.isnan(
+                out if y is NO_Y else out[0]).any():
+            raise ValueError(
+                f"X contains NaN, which {name}(input_scaling=None) would pass to the network "
+                "as it is. Leave input_scaling at its default (a missing value then becomes "
+                "its column's center, with an indicator input), or impute X first (e.g. "
+                "sklearn.impute.SimpleImputer(add_indicator=True)).")
         if reset:
             estimator.input_shape_ = (estimator.n_features_in_,)
         return out

@@ -24,9 +24,12 @@ class Adam(torch.optim.Adam):
         Learning rate.
     betas : tuple of float, default=(0.5, 0.999)
         Decay rates of the first and second moment estimates.
+    weight_decay : float, default=0
+        L2 penalty, as in ``torch.optim.Adam`` (the estimators give 3e-3 on
+        tabular X unless told otherwise).
     **kwargs
-        Other arguments of ``torch.optim.Adam`` (``weight_decay``, ...).
+        Other arguments of ``torch.optim.Adam`` (``eps``, ``amsgrad``, ...).
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.5, 0.999), **kwargs):
-        super().__init__(params, lr=lr, betas=betas, **kwargs)
+    def __init__(self, params, lr=1e-3, betas=(0.5, 0.999), weight_decay=0, **kwargs):
+        super().__init__(params, lr=lr, betas=betas, weight_decay=weight_decay, **kwargs)

@@ -47,6 +47,7 @@ from .._validation import (
 from ..engine import BalancedBatches, DomainData, DomainNet, EarlyStopping, NonFiniteLossGuard
 from ..metrics import ConfoundingWarning
 from ..modules import MaskedCrossEntropy, MaskedSquaredError
+from ..preprocessing import SCALING_METHODS, TabularScaler
 from ._backbone import build_featurizer
 
 #: prefixes of the extra keyword parameters an estimator accepts
@@ -55,10 +56,15 @@ PARAM_PREFIXES = ("module__", "optimizer__")
 #: optimizer steps of the default training length, ``max_epochs="auto"``
 AUTO_STEPS = 2000
 
+#: the optimizer's ``weight_decay`` on tabular X unless ``optimizer__weight_decay`` is given
+#: (chosen by the tabular protocol, ``benchmarks/results/tabular_defaults.md``)
+TABULAR_WEIGHT_DECAY = 3e-3
+
 #: what fit sets (told apart from misspelt parameters such as ``lamda_``)
 FITTED_ATTRIBUTES = (
     "classes_", "target_mean_", "target_scale_", "domains_", "n_features_in_",
-    "feature_names_in_", "input_shape_", "n_iter_", "net_", "strength_", "strength_search_")
+    "feature_names_in_", "input_shape_", "input_scaler_", "n_iter_", "net_", "strength_",
+    "strength_search_")
 
 #: valid values of a method's adaptation strength: a number, or chosen by fit
 STRENGTH = [Interval(numbers.Real, 0), Options("auto")]
@@ -105,6 +111,14 @@ module : None, torch.nn.Module subclass or instance, default=None
         ``optimizer__weight_decay=1e-4``. The default is torch's Adam with
         ``betas=(0.5, 0.999)`` (:class:`skda.engine.Adam`: adversarial
         training settles better with less momentum), for every method.
+        On tabular X, ``optimizer__weight_decay`` defaults to
+        :data:`~skda.methods.base.TABULAR_WEIGHT_DECAY` (3e-3, an L2 penalty
+        that keeps a network on a few hundred rows per site from fitting
+        the training sites' noise without flattening nonlinear boundaries;
+        chosen on held-out sites and UDA targets, see
+        ``benchmarks/results/tabular_defaults.md``) when the optimizer takes
+        that argument; give ``optimizer__weight_decay=0`` to train without.
+        Images keep the optimizer's own default (none).
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
         Added to the estimator's own callbacks (epoch timer, loss logging,
         divergence check, method schedules). Deep-copied at each fit.
@@ -140,6 +154,20 @@ module : None, torch.nn.Module subclass or instance, default=None
         Epochs without improvement before ``early_stopping`` stops training.
     tol : float, default=1e-4
         Least decrease of the validation loss that counts as improvement.
+    input_scaling : {{"standard", "robust"}} or None, default="standard"
+        How tabular X is scaled before it enters the network, learnt on the
+        rows the model trains on (unlabeled rows included for the methods
+        that use them) and applied again at prediction, as a fitted
+        :class:`~skda.preprocessing.TabularScaler` (``input_scaler_``):
+        raw columns of any scale then train as well as standardized ones,
+        so no scaler is needed in front. ``"standard"``: mean and standard
+        deviation, then a smooth clip to about ±3; ``"robust"``: median and
+        interquartile range, same clip (RealMLP's preprocessing; the two
+        tied on held-out sites, ``benchmarks/results/tabular_defaults.md``).
+        Missing values (NaN) become the column's center, and each column
+        that had any in training gets an indicator input. ``None``: X goes
+        in as it is, and NaN is refused. Images are always passed as they
+        are (the image backbone standardizes them itself).
     **kwargs
         ``module__*`` parameters for a ``module`` class and ``optimizer__*``
         parameters for the optimizer."""
@@ -174,6 +202,10 @@ SHARED_ATTRIBUTES_DOC = """\
         ``(channels, height, width)`` for images (3-D X gains one channel).
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X had string column names.
+    input_scaler_ : skda.preprocessing.TabularScaler or None
+        The scaling of tabular X learnt in fit (``input_scaling``), applied
+        before the network at prediction; None for images or
+        ``input_scaling=None``.
     n_iter_ : int
         Epochs trained (fewer than planned when ``early_stopping`` stopped).
     net_ : skda.engine.DomainNet
@@ -251,6 +283,32 @@ def _warn_single_class_domains(codes, labeled, names, domain_codes):
             ConfoundingWarning, stacklevel=5)
 
 
+#: how many times an average row's rate a domain's rows may be drawn before fit warns
+OVERSAMPLING_WARNING = 10
+
+
+def _warn_tiny_domains(names, codes):
+    """Warn when equal batch shares make a small domain's rows dominate training.
+
+    Every batch holds the same number of rows of each domain, so a domain
+    of ``n_k`` rows among ``n`` rows in ``K`` domains has each of its rows
+    drawn ``n / (K n_k)`` times as often as an average row. A 2-row
+    admission source beside 30,000-row ones then counts as much as they do.
+    """
+    counts = np.bincount(codes, minlength=len(names))
+    factor = len(codes) / (len(names) * counts)
+    tiny = np.flatnonzero(factor > OVERSAMPLING_WARNING)
+    if len(tiny):
+        listed = ", ".join(f"'{names[k]}' ({counts[k]} rows)" for k in tiny[:5])
+        more = f" and {len(tiny) - 5} more" if len(tiny) > 5 else ""
+        warnings.warn(
+            f"Every batch gives each of the {len(names)} domains the same share, so the rows "
+            f"of the smallest ones, {listed}{more}, are drawn up to {factor.max():.0f} times as "
+            "often as an average row and weigh as much as whole large domains. Merge domains "
+            "this small (e.g. into one 'other' domain) or leave them out.",
+            UserWarning, stacklevel=3)
+
+
 def fill_doc(cls):
     """Insert the parameter and attribute text every estimator shares into ``cls.__doc__``.
 
@@ -301,6 +359,7 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(numbers.Integral, 1)],
         "tol": [Interval(numbers.Real, 0)],
+        "input_scaling": [NONE, Options(*SCALING_METHODS)],
         # `device` is checked where it is resolved, which knows whether CUDA is here
     }
 
@@ -371,6 +430,8 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         # the networks compute in float32, whatever the input dtype
         tags.transformer_tags.preserves_dtype = ["float32"]
+        # tabular X: missing values are the scaler's to fill (input_scaling)
+        tags.input_tags.allow_nan = self.input_scaling is not None
         return tags
 
     # -- what a method provides ---------------------------------------------------------
@@ -481,6 +542,8 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
                 f"domains, got {len(domain_names)}. Pass domains=..., one domain label "
                 "per row of X (e.g. the site or the source/target split)."
             )
+        _warn_tiny_domains(domain_names, domain_codes)
+        X = self._fit_input_scaler(X)
         rng = check_random_state(self.random_state)
         init_seed, batch_seed = rng.randint(2**31 - 1, size=2)
         valid = None
@@ -517,6 +580,20 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
         self.n_iter_ = len(net.history)
         self.net_ = net
         return self
+
+    def _fit_input_scaler(self, X):
+        """X as the network takes it; fits ``input_scaler_`` on tabular X (None otherwise)."""
+        self.input_scaler_ = None
+        if X.ndim == 2 and self.input_scaling is not None:
+            self.input_scaler_ = TabularScaler(self.input_scaling).fit(X)
+            X = self.input_scaler_.transform(X)
+        return X
+
+    def _network_input_shape(self):
+        """Shape of one row as the network sees it (the scaler may add indicator columns)."""
+        if self.input_scaler_ is None:
+            return tuple(self.input_shape_)
+        return (self.input_shape_[0] + len(self.input_scaler_.missing_columns_),)
 
     def _fit_auto_strength(self, X, y, domains, sample_weight):
         """Fit with the strength chosen by :class:`~skda.model_selection.StrengthSearch`.
@@ -619,8 +696,17 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
             verbose=self.verbose,
             augment=self.augment,
             **placement,
-            **self._prefixed_params("optimizer__"),
+            **self._optimizer_params(),
         )
+
+    def _optimizer_params(self):
+        """The ``optimizer__*`` parameters, with the tabular weight decay unless given."""
+        params = self._prefixed_params("optimizer__")
+        tabular = len(self.input_shape_) == 1
+        if (tabular and "optimizer__weight_decay" not in params
+                and "weight_decay" in inspect.signature(self.optimizer).parameters):
+            params["optimizer__weight_decay"] = TABULAR_WEIGHT_DECAY
+        return params
 
     # -- predict ------------------------------------------------------------------------
 
@@ -643,6 +729,8 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
     def _infer(self, X, method):
         check_is_fitted(self)
         X = validate_X(self, X)
+        if self.input_scaler_ is not None:
+            X = self.input_scaler_.transform(X)
         return self.net_.infer_numpy(X, method)
 
     def transform(self, X):

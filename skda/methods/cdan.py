@@ -195,6 +195,7 @@ class CDANClassifier(_DANNEstimator, DomainClassifier):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        input_scaling="standard",
         **kwargs,
     ):
         self._store_params(locals())

@@ -265,6 +265,7 @@ class DANNClassifier(_DANNEstimator, DomainClassifier):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        input_scaling="standard",
         **kwargs,
     ):
         self._store_params(locals())
@@ -343,6 +344,7 @@ class DANNRegressor(_DANNEstimator, DomainRegressor):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        input_scaling="standard",
         **kwargs,
     ):
         self._store_params(locals())

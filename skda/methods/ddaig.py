@@ -185,8 +185,8 @@ class DDAIGClassifier(DomainClassifier):
     = 0.3`` being the paper's setting for images in [0, 1] (those of
     :func:`~skda.datasets.make_shifted_digits` and
     :func:`~skda.datasets.fetch_mnist_usps`). On **tabular** X the
-    generator is an MLP and the perturbation is in feature units:
-    standardize the features first.
+    generator is an MLP and the perturbation is in the units of the
+    standardized columns (``input_scaling``, on by default).
 
     Parameters
     ----------
@@ -312,18 +312,19 @@ class DDAIGClassifier(DomainClassifier):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        input_scaling="standard",
         **kwargs,
     ):
         self._store_params(locals())
 
     def _build_algorithm(self, featurizer, n_features, n_classes, n_domains):
         def make_featurizer():  # a second backbone, built as the first
-            return build_featurizer(self.module, self._module_params(), self.input_shape_,
+            return build_featurizer(self.module, self._module_params(), self._network_input_shape(),
                                     self.hidden_layer_sizes)[0]
 
         algorithm = DDAIG(featurizer, n_features, n_classes, n_domains, make_featurizer,
                           self._make_generator, float(self.perturbation), float(self.alpha))
-        shape = tuple(self.input_shape_)
+        shape = self._network_input_shape()
         out = probe_output(algorithm.generator, shape, name="generator")
         if not isinstance(out, torch.Tensor) or tuple(out.shape) != (2, *shape):
             got = tuple(out.shape[1:]) if isinstance(out, torch.Tensor) else type(out).__name__
@@ -332,7 +333,7 @@ class DDAIGClassifier(DomainClassifier):
         return algorithm
 
     def _make_generator(self):
-        shape = self.input_shape_
+        shape = self._network_input_shape()
         if self.generator is not None:
             return copy.deepcopy(self.generator)
         return ImagePerturbation(shape[0]) if len(shape) == 3 else TabularPerturbation(shape[0])

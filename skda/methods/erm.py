@@ -66,6 +66,7 @@ class ERMClassifier(DomainClassifier):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        input_scaling="standard",
         **kwargs,
     ):
         self._store_params(locals())
@@ -130,6 +131,7 @@ class ERMRegressor(DomainRegressor):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        input_scaling="standard",
         **kwargs,
     ):
         self._store_params(locals())

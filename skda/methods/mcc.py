@@ -204,6 +204,7 @@ class MCCClassifier(DomainClassifier):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        input_scaling="standard",
         **kwargs,
     ):
         self._store_params(locals())

@@ -142,8 +142,9 @@ class MixupClassifier(DomainClassifier):
     seen, its predictions move smoothly from one site's to the other's,
     and it is less confident where their classes meet.
 
-    Inputs are mixed as they are given, so X should be on a common scale
-    (standardize tabular features); images are mixed pixel by pixel. It
+    Inputs are mixed after ``input_scaling`` (tabular columns are
+    standardized by default, so that they share a scale); images are
+    mixed pixel by pixel. It
     needs at least 2 labeled domains: with one, every row would be mixed
     with itself. Unlabeled rows are dropped with a warning.
 
@@ -242,6 +243,7 @@ class MixupClassifier(DomainClassifier):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        input_scaling="standard",
         **kwargs,
     ):
         self._store_params(locals())

@@ -216,13 +216,14 @@ class SagNetClassifier(DomainClassifier):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        input_scaling="standard",
         **kwargs,
     ):
         self._store_params(locals())
 
     def _build_algorithm(self, featurizer, n_features, n_classes, n_domains):
         shared, tail = split_backbone(featurizer, self.randomization_stage)
-        cut = probe_output(shared, self.input_shape_)
+        cut = probe_output(shared, self._network_input_shape())
         if cut.ndim > 2 and not any(p.requires_grad for p in tail.parameters()):
             raise ValueError(
                 "SagNet's randomization would be applied to a feature map directly before "

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from helpers import domain_probe_accuracy
+from helpers import AS_GIVEN, domain_probe_accuracy
 
 from skda import DANNClassifier, ERMClassifier
 from skda.methods.dann import ganin_schedule, grad_reverse
@@ -51,7 +51,9 @@ def test_warmup_ramps_coefficient_to_lambda(moons_uda):
 def test_discriminator_learns_with_lambda_zero(moons_uda):
     """lambda_=0 leaves the features alone; the discriminator must still beat chance (0.5)."""
     X, y, d = moons_uda
+    # with the tabular defaults the discriminator's accuracy here is 0.69-0.81 over seeds 0-4
     clf = DANNClassifier(lambda_=0.0, hidden_layer_sizes=(32,), max_epochs=60, lr=1e-2,
+                         **AS_GIVEN,
                          random_state=0).fit(X, y, domains=d)
     accuracy = clf.net_.history[-1, "train_domain_acc"]
     assert accuracy > 0.8, accuracy
@@ -77,7 +79,7 @@ def test_reversal_makes_features_less_domain_separable(shifted_blobs):
     """
     X, _, y_train, d = shifted_blobs
     params = dict(hidden_layer_sizes=(32,), max_epochs=150, batch_size=64, lr=3e-3,
-                  optimizer__betas=(0.5, 0.999))
+                  optimizer__betas=(0.5, 0.999), **AS_GIVEN)
     probe = {}
     for lam in (0.0, 3.0):
         probe[lam] = np.mean([domain_probe_accuracy(

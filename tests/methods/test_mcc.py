@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from helpers import TINY
+from helpers import AS_GIVEN, TINY
 from scipy.special import softmax
 from torch import nn
 
@@ -106,7 +106,8 @@ def test_the_boundaries_move_into_the_gaps_of_the_target_data(seed):
     X, y, d = three_shifted_blobs(seed)
     target = d == "target"
     y_train = np.where(target, -1, y)
-    params = dict(hidden_layer_sizes=(16,), max_epochs=60, lr=1e-2, random_state=seed)
+    params = dict(hidden_layer_sizes=(16,), max_epochs=60, lr=1e-2, random_state=seed,
+                  **AS_GIVEN)
     accuracy = {
         lambda_: MCCClassifier(**params, lambda_=lambda_).fit(X, y_train, domains=d).score(
             X[target], y[target])

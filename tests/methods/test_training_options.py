@@ -282,3 +282,25 @@ def test_hiding_labels_on_purpose_silences_the_dropped_rows_warning(moons_uda, m
             ERMClassifier(**TINY).fit(X, y, domains=d)
         # the protocol hides the target's labels itself: nothing to warn the user about
         evaluate_transductive(ERMClassifier(**TINY), X3, y3, d3, target_domains=["site0"])
+
+
+# -- domains too small for equal batch shares -------------------------------------------------
+
+
+def test_a_tiny_domain_among_large_ones_is_named_in_a_warning():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(604, 2))
+    y = (X[:, 0] > 0).astype(int)
+    d = np.array(["big a"] * 300 + ["big b"] * 300 + ["referral"] * 4)
+    # 604 rows over 3 domains: each 'referral' row is drawn 604 / (3 * 4) = 50x as often
+    with pytest.warns(UserWarning, match=r"'referral' \(4 rows\).*up to 50 times"):
+        ERMClassifier(**TINY).fit(X, y, domains=d)
+
+
+def test_domains_of_comparable_size_fit_without_the_warning(multi_domain):
+    import warnings
+
+    X, y, d = multi_domain
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ERMClassifier(**TINY).fit(X, y, domains=d)

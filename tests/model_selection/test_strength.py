@@ -4,7 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
-from helpers import TINY
+from helpers import AS_GIVEN, TINY
 from sklearn.base import clone
 
 from skda import (
@@ -127,7 +127,7 @@ def test_the_search_falls_back_to_erm_when_adaptation_costs_labeled_accuracy(moo
     # confident on the target, and lose labeled accuracy
     search = StrengthSearch(
         MCCClassifier(hidden_layer_sizes=(16,), max_epochs=40, batch_size=32, lr=1e-2,
-                      random_state=0),
+                      random_state=0, **AS_GIVEN),
         strengths=(1e3, 3e3, 1e4), random_state=0).fit(X, y, domains=d)
     results = search.cv_results_
     assert search.setting_ == "unsupervised DA"
