@@ -48,9 +48,9 @@ class TabularScaler(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    center_ : ndarray of shape (n_features_in_,)
+    center_ : ndarray of shape (n_features,)
         Value subtracted from each column (mean or median, NaN ignored).
-    scale_ : ndarray of shape (n_features_in_,)
+    scale_ : ndarray of shape (n_features,)
         Factor each centered column is multiplied by (0 for a constant
         column).
     missing_columns_ : ndarray of int
@@ -141,7 +141,7 @@ class TabularScaler(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_scaled : ndarray of shape (n_samples, n_features + len(missing_columns_))
+        X_scaled : ndarray of shape (n_samples, n_features + n_missing_columns)
             float32 for float32 X, float64 otherwise.
         """
         check_is_fitted(self)
