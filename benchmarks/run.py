@@ -53,6 +53,7 @@ PAGE = [
     ("tabular_defaults", "How the tabular defaults were chosen: input scaling, weight decay"),
     ("tabular", "Tables: every method on raw columns beside logistic regression and "
                 "gradient boosting"),
+    ("tabular_scale", "Tables at scale: 100k and 1M rows of the diabetes data's width"),
     ("mnist_usps", "MNIST/USPS unsupervised DA beside JDA and MEDA"),
     ("ccsa_fewshot", "CCSA: MNIST to USPS with a few labeled USPS images"),
     ("amazon", "Amazon reviews: 12 pairs beside EasyTL"),
