@@ -11,6 +11,8 @@ from ._params import NONE, Interval, Options, validate_params
 #: methods of :class:`TabularScaler`
 SCALING_METHODS = ("robust", "standard")
 FLOATS = (np.float64, np.float32)
+#: elements of X that :class:`TabularScaler` converts to float64 at a time
+BLOCK_ELEMENTS = 2**22
 
 
 def smooth_clip(z, bound):
@@ -106,30 +108,43 @@ class TabularScaler(TransformerMixin, BaseEstimator):
             The fitted scaler.
         """
         validate_params(self)
-        X = validate_data(self, X, dtype=FLOATS, ensure_all_finite="allow-nan").astype(
-            np.float64)
-        missing = np.isnan(X)
-        observed = ~missing.all(axis=0)
-        center = np.zeros(X.shape[1])
-        spread = np.zeros(X.shape[1])
-        if observed.any():
-            Xo = X[:, observed]
-            if self.method == "robust":
-                low, center[observed], high = np.nanpercentile(Xo, [25, 50, 75], axis=0)
-                spread[observed] = high - low
-                # quartiles that coincide: a mostly-constant column (a rare indicator)
-                flat = observed.copy()
-                flat[observed] = spread[observed] == 0
-                spread[flat] = 0.5 * (np.nanmax(X[:, flat], axis=0)
-                                      - np.nanmin(X[:, flat], axis=0))
-            else:
-                center[observed] = np.nanmean(Xo, axis=0)
-                spread[observed] = np.nanstd(Xo, axis=0)
+        X = validate_data(self, X, dtype=FLOATS, ensure_all_finite="allow-nan")
+        n_features = X.shape[1]
+        center, spread = np.zeros(n_features), np.zeros(n_features)
+        missing_any = np.zeros(n_features, dtype=bool)
+        # a few columns at a time in float64: a float64 copy of a large X would take
+        # twice its memory, and nanstd/nanpercentile copy their input again
+        step = max(1, BLOCK_ELEMENTS // max(1, len(X)))
+        for start in range(0, n_features, step):
+            cols = slice(start, start + step)
+            block = X[:, cols].astype(np.float64)
+            missing = np.isnan(block)
+            missing_any[cols] = missing.any(axis=0)
+            center[cols], spread[cols] = self._column_statistics(block, missing)
         with np.errstate(divide="ignore"):
             self.scale_ = np.where(spread > 0, 1.0 / np.where(spread > 0, spread, 1.0), 0.0)
         self.center_ = center
-        self.missing_columns_ = np.flatnonzero(missing.any(axis=0))
+        self.missing_columns_ = np.flatnonzero(missing_any)
         return self
+
+    def _column_statistics(self, X, missing):
+        """Center and spread of each column of float64 ``X`` (0 for a column all NaN)."""
+        center, spread = np.zeros(X.shape[1]), np.zeros(X.shape[1])
+        observed = ~missing.all(axis=0)
+        if not observed.any():
+            return center, spread
+        Xo = X[:, observed]
+        if self.method == "robust":
+            low, center[observed], high = np.nanpercentile(Xo, [25, 50, 75], axis=0)
+            spread[observed] = high - low
+            # quartiles that coincide: a mostly-constant column (a rare indicator)
+            flat = observed.copy()
+            flat[observed] = spread[observed] == 0
+            spread[flat] = 0.5 * (np.nanmax(X[:, flat], axis=0) - np.nanmin(X[:, flat], axis=0))
+        else:
+            center[observed] = np.nanmean(Xo, axis=0)
+            spread[observed] = np.nanstd(Xo, axis=0)
+        return center, spread
 
     def transform(self, X):
         """Scaled columns, then one missing-value indicator per ``missing_columns_``.
@@ -146,14 +161,21 @@ class TabularScaler(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=FLOATS, ensure_all_finite="allow-nan", reset=False)
-        dtype, X = X.dtype, X.astype(np.float64)
-        missing = np.isnan(X)
-        Z = (X - self.center_) * self.scale_
-        if self.clip is not None:
-            Z = smooth_clip(Z, self.clip)
-        Z[missing] = 0.0
-        indicators = missing[:, self.missing_columns_].astype(np.float64)
-        return np.hstack([Z, indicators]).astype(dtype, copy=False)
+        out = np.empty((len(X), X.shape[1] + len(self.missing_columns_)), dtype=X.dtype)
+        # rows in blocks, each in float64: the same figures as all at once, without a
+        # float64 copy of the whole of X and its temporaries
+        step = max(1, BLOCK_ELEMENTS // max(1, X.shape[1]))
+        for start in range(0, len(X), step):
+            rows = slice(start, start + step)
+            block = X[rows].astype(np.float64)
+            missing = np.isnan(block)
+            Z = (block - self.center_) * self.scale_
+            if self.clip is not None:
+                Z = smooth_clip(Z, self.clip)
+            Z[missing] = 0.0
+            out[rows, :X.shape[1]] = Z
+            out[rows, X.shape[1]:] = missing[:, self.missing_columns_]
+        return out
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

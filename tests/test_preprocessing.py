@@ -6,7 +6,7 @@ from helpers import CLASSIFIERS, TINY
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import check_estimator
 
-from skda import DANNRegressor, ERMClassifier, ERMRegressor
+from skda import DANNRegressor, ERMClassifier, ERMRegressor, preprocessing
 from skda.preprocessing import TabularScaler, smooth_clip
 
 
@@ -156,3 +156,19 @@ def test_input_scaling_is_validated():
     X, y = _raw_problem()
     with pytest.raises(ValueError, match="input_scaling"):
         ERMClassifier(**TINY, input_scaling="quantile").fit(X, y)
+
+
+@pytest.mark.parametrize("method", ["standard", "robust"])
+def test_blocks_give_the_figures_of_one_pass(method, monkeypatch):
+    rng = np.random.RandomState(0)
+    X = rng.lognormal(size=(300, 7)) * np.logspace(0, 6, 7)
+    X[rng.rand(*X.shape) < 0.1] = np.nan
+    X[:, 3] = np.nan  # a column never observed
+    whole = TabularScaler(method).fit(X)
+    expected = whole.transform(X)
+    monkeypatch.setattr(preprocessing, "BLOCK_ELEMENTS", 50)  # 1 column, 7 rows a block
+    blocks = TabularScaler(method).fit(X)
+    np.testing.assert_array_equal(blocks.center_, whole.center_)
+    np.testing.assert_array_equal(blocks.scale_, whole.scale_)
+    np.testing.assert_array_equal(blocks.missing_columns_, whole.missing_columns_)
+    np.testing.assert_array_equal(blocks.transform(X), expected)

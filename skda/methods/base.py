@@ -553,8 +553,13 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
                   else resolve_device(self.device))
 
         def tensors(rows):
+            X_rows = X[rows]
+            # the scaler's output and an indexed copy are skda's own: share their memory
+            # rather than copy them again (the caller's X itself is always copied)
+            owned = self.input_scaler_ is not None or not isinstance(rows, slice)
             return DomainData(
-                torch.tensor(X[rows], device=device), torch.tensor(codes[rows], device=device),
+                (torch.as_tensor if owned else torch.tensor)(X_rows, device=device),
+                torch.tensor(codes[rows], device=device),
                 torch.tensor(domain_codes[rows], device=device),
                 None if weights is None else torch.tensor(weights[rows], device=device))
 
