@@ -43,18 +43,21 @@ from _common import (
     run_stamp,
 )
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-from tabular_defaults import merge_small_domains, raw_units
+from tabular_defaults import (
+    make_hist_gradient_boosting,
+    make_lightgbm,
+    make_logistic_regression,
+    merge_small_domains,
+    site_shift_in_raw_units,
+)
 
 import skda
 from skda.datasets import (
     fetch_diabetes_readmission,
     fetch_heart_disease,
     fetch_wine_quality,
-    make_site_shift,
 )
 
 DG_METHODS = {
@@ -70,23 +73,6 @@ UDA_METHODS = {f"{name} (UDA)": Estimator for name, Estimator in {
     "MCC": skda.MCCClassifier}.items()}
 
 
-def _logistic(seed):
-    return make_pipeline(SimpleImputer(add_indicator=True), StandardScaler(),
-                         LogisticRegression(max_iter=2000))
-
-
-def _hgb(seed):
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    return HistGradientBoostingClassifier(random_state=seed)
-
-
-def _lightgbm(seed):
-    from lightgbm import LGBMClassifier
-
-    return LGBMClassifier(random_state=seed, verbose=-1, n_jobs=1)
-
-
 def _realmlp(seed):
     from pytabkit import RealMLP_TD_Classifier
 
@@ -94,8 +80,9 @@ def _realmlp(seed):
         device="cpu", random_state=seed, n_threads=1, verbosity=0))
 
 
-ANCHORS = {"logistic regression": _logistic, "HistGradientBoosting": _hgb,
-           "LightGBM": _lightgbm, "RealMLP-TD": _realmlp}
+ANCHORS = {"logistic regression": make_logistic_regression,
+           "HistGradientBoosting": make_hist_gradient_boosting, "LightGBM": make_lightgbm,
+           "RealMLP-TD": _realmlp}
 METHODS = [*ANCHORS, *DG_METHODS, *UDA_METHODS]
 #: (method, problem) pairs left out, and why (said under the table)
 LEFT_OUT = {("RealMLP-TD", "diabetes"): "RealMLP-TD on diabetes: over 600 s per fit on this "
@@ -117,9 +104,7 @@ def tasks(problem, seed):
         b = fetch_diabetes_readmission(download_if_missing=False)
         domains = merge_small_domains(b.domains, keep=b.target_domains)
         return [("Emergency Room held out", b.data, b.target, domains, b.ood)]
-    X, y, d = make_site_shift(n_sites=4, n_samples=300, covariate_shift=1.0, label_shift=1.5,
-                              random_state=seed)
-    X = raw_units(X, np.random.RandomState(seed))
+    X, y, d = site_shift_in_raw_units(seed)
     return [(f"held-out {s}", X, y, d, d == s) for s in np.unique(d)]
 
 

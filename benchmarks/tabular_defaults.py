@@ -69,7 +69,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skda import ERMClassifier
-from skda.datasets import fetch_heart_disease, fetch_wine_quality, make_site_shift
+from skda.datasets import (
+    fetch_diabetes_readmission,
+    fetch_heart_disease,
+    fetch_wine_quality,
+    make_site_shift,
+)
 
 SWEEP_CSV = os.path.join(RESULTS, "tabular_defaults_sweep.csv")
 # "score": ROC AUC on the tabular problems, target accuracy on the UDA checks
@@ -129,6 +134,13 @@ def raw_units(X, rng):
     return X * scale + offset
 
 
+def site_shift_in_raw_units(seed):
+    """The site-shift problem of the tabular benchmarks: ``make_site_shift``, raw units."""
+    X, y, d = make_site_shift(n_sites=4, n_samples=300, covariate_shift=1.0, label_shift=1.5,
+                              random_state=seed)
+    return raw_units(X, np.random.RandomState(seed)), y, d
+
+
 #: from T4 on: admission sources under 500 rows merged into one domain (see the docstring)
 MERGE_SMALL_SOURCES = True
 
@@ -151,16 +163,10 @@ def problems(seed, data_home=None):
     X, y, d = wine.data, wine.target, wine.domains
     out["wine"] = [(f"{s} -> {t}", X[d == s], y[d == s], d[d == s], X[d == t], y[d == t])
                    for s, t in (("red", "white"), ("white", "red"))]
-    X, y, d = make_site_shift(n_sites=4, n_samples=300, covariate_shift=1.0, label_shift=1.5,
-                              random_state=seed)
-    X = raw_units(X, np.random.RandomState(seed))
+    X, y, d = site_shift_in_raw_units(seed)
     out["site shift (raw units)"] = [
         (f"held-out site {s}", X[d != s], y[d != s], d[d != s], X[d == s], y[d == s])
         for s in np.unique(d)]
-    try:
-        from skda.datasets import fetch_diabetes_readmission
-    except ImportError:
-        return out
     bunch = fetch_diabetes_readmission(data_home=data_home, download_if_missing=False)
     ind = ~bunch.ood  # the in-domain admission sources only; the Emergency Room is for reports
     X, y, d = bunch.data[ind], bunch.target[ind], bunch.domains[ind]
@@ -248,25 +254,25 @@ def fit_one(stage, setting, config, problem, task, seed, data):
             "seconds": round(time.perf_counter() - start, 1)}
 
 
-def _lightgbm(seed):
+def make_lightgbm(seed):
     from lightgbm import LGBMClassifier
 
     return LGBMClassifier(random_state=seed, verbose=-1, n_jobs=1)
 
 
-def _hgb(seed):
+def make_hist_gradient_boosting(seed):
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     return HistGradientBoostingClassifier(random_state=seed)
 
 
-def _logistic(seed):
+def make_logistic_regression(seed):
     return make_pipeline(SimpleImputer(add_indicator=True), StandardScaler(),
                          LogisticRegression(max_iter=2000))
 
 
-ANCHORS = {"logistic regression (imputed, scaled)": _logistic,
-           "HistGradientBoosting": _hgb, "LightGBM": _lightgbm}
+ANCHORS = {"logistic regression (imputed, scaled)": make_logistic_regression,
+           "HistGradientBoosting": make_hist_gradient_boosting, "LightGBM": make_lightgbm}
 
 
 def config_for(stage):
