@@ -18,9 +18,14 @@ Rows of the report, target accuracy (mean over problems):
 - ERM (strength 0), the method's fixed default (``lambda_=1``), and the
   oracle (the best strength by target accuracy: a bound, not a method);
 - the picks of each label-free rule, refitted on all rows:
-  ``entropy, checked`` (the search's rule, chosen on the dev suite: the
-  lowest mean prediction entropy on the target, ERM kept when held-out
-  labeled accuracy drops by more than one standard error), ``entropy``
+  ``lambda_="auto"`` (what the estimators run: ERM when the labeled
+  domains' class mixes differ by more than the search's
+  ``label_shift_tolerance``, else the method's rule, ``entropy, checked``
+  but ``source`` for MCC), ``entropy, checked, label-shift guard`` (the
+  same with entropy for every method), ``entropy,
+  checked`` (chosen on the dev suite: the lowest mean prediction entropy on
+  the target, ERM kept when held-out labeled accuracy drops by more than
+  one standard error), ``entropy``
   (the same unchecked: the criterion of the former documented search),
   ``consensus`` (agreement with the candidates' mean prediction, checked the
   same way; also with other tolerances, and with no check), ``fixed
@@ -37,11 +42,15 @@ to ERM on one problem. Suites: ``dev`` (the problems the rule was chosen
 on: three rotated-moons draws and four Amazon pairs, seeds from 100) and
 ``report`` (problems not looked at while choosing: the demo's moons, four
 of the eight other Amazon pairs, wine both ways, each hospital as the
-unlabeled target; seeds from 0). ``--raw DIR`` saves every candidate's
-predictions, to study other rules without refitting. Output:
+unlabeled target, and a draw of DIABETES_ROWS rows of each side of the
+diabetes data's split, the Emergency Room unlabeled; seeds from 0).
+``--raw DIR`` saves every candidate's predictions, to study other rules
+without refitting (with ``--report-only``: every rule scored again from
+them). Output:
 ``results/auto_strength_<suite>.{md,json,csv}``.
 """
 
+import inspect
 import json
 import os
 import re
@@ -53,6 +62,7 @@ from _common import accuracy_arguments, markdown_table, parallel_records, run_an
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
+from tabular_defaults import merge_small_domains
 
 from skda import (
     CAADAClassifier,
@@ -65,12 +75,14 @@ from skda import (
 )
 from skda.datasets import (
     fetch_amazon_reviews,
+    fetch_diabetes_readmission,
     fetch_heart_disease,
     fetch_wine_quality,
     make_rotated_moons,
 )
 from skda.model_selection import StrengthSearch
 from skda.model_selection._strength import (
+    between_domain_label_shift,
     candidate_estimators,
     checked_against_baseline,
     ensemble_agreement,
@@ -95,11 +107,19 @@ SUITES = {
             *(f"Amazon {p}" for p in DEV_AMAZON)],
     "report": ["moons (demo)", *(f"Amazon {p}" for p in REPORT_AMAZON),
                "wine red→white", "wine white→red",
-               *(f"hospitals → {h}" for h in ("cleveland", "hungarian", "switzerland", "va"))],
+               *(f"hospitals → {h}" for h in ("cleveland", "hungarian", "switzerland", "va")),
+               "diabetes → Emergency Room"],
 }
-#: the rule StrengthSearch (and lambda_="auto") runs: entropy's pick, checked against ERM
-SEARCH_RULE = "entropy, checked"
-RULES = ["entropy, checked", "entropy", "consensus", "consensus, tolerance 0.5",
+#: rows of each side of the diabetes problem, drawn per seed (all 99,493 would take hours)
+DIABETES_ROWS = 3000
+#: what lambda_="auto" runs: ERM outright when the labeled domains' class mixes differ,
+#: else the method's rule (entropy's pick checked against ERM; MCC: held-out accuracy)
+SEARCH_RULE = 'lambda_="auto"'
+#: StrengthSearch's default label_shift_tolerance
+LABEL_SHIFT_TOLERANCE = inspect.signature(StrengthSearch).parameters[
+    "label_shift_tolerance"].default
+RULES = [SEARCH_RULE, "entropy, checked, label-shift guard", "entropy, checked", "entropy",
+         "consensus", "consensus, tolerance 0.5",
          "consensus, tolerance 2", "consensus, tolerance 3", "consensus, no check",
          "fixed default, checked", "source", "IWV", "IWV, safe"]
 
@@ -123,6 +143,14 @@ def problem_data(problem, seed):
         X, y, d = fetch_wine_quality(binary=True, download_if_missing=False,
                                      return_X_y_domains=True)
         return StandardScaler().fit_transform(X), y, d, d == target
+    if problem.startswith("diabetes"):  # TableShift's split, a per-seed draw of each side
+        b = fetch_diabetes_readmission(download_if_missing=False)
+        rng = np.random.default_rng(seed)
+        rows = np.concatenate([rng.choice(np.flatnonzero(side), DIABETES_ROWS, replace=False)
+                               for side in (~b.ood, b.ood)])
+        d = np.where(b.ood[rows], "Emergency Room", merge_small_domains(b.domains)[rows])
+        return (StandardScaler().fit_transform(b.data[rows]), b.target[rows], d,
+                b.ood[rows])
     heart = fetch_heart_disease(download_if_missing=False)
     X = SimpleImputer(add_indicator=True).fit_transform(heart.data)
     d = np.asarray(heart.domains)
@@ -154,8 +182,11 @@ def raw_path(raw, problem, seed, method):
     return os.path.join(raw, re.sub(r"[^\w.]+", "_", f"{problem}_{seed}_{method}") + ".npz")
 
 
-def scored(arrays):
+def scored(arrays, method):
     """Every rule's pick and the target accuracies, from the candidates' predictions.
+
+    ``method`` names the estimator in METHODS whose ``lambda_="auto"`` rule
+    the search's row follows.
 
     ``arrays``: ``valid_proba``, ``target_proba`` (the candidates trained
     without the held-out rows), ``full_proba`` (trained on all rows, on the
@@ -165,7 +196,13 @@ def scored(arrays):
     valid_proba, valid_y = arrays["valid_proba"], arrays["valid_y"]
     target_proba, full, target_y = arrays["target_proba"], arrays["full_proba"], arrays["target_y"]
     iwv, iwv_safe = iw_picks(valid_proba, valid_y, arrays["weights"])
-    picks = {"entropy, checked": select_entropy(target_proba, valid_proba, valid_y),
+    checked = select_entropy(target_proba, valid_proba, valid_y)
+    guard = float(arrays["label_shift"]) > LABEL_SHIFT_TOLERANCE
+    own = (select_source(valid_proba, valid_y)
+           if METHODS[method]._strength_selection == "source" else checked)
+    picks = {SEARCH_RULE: 0 if guard else own,
+             "entropy, checked, label-shift guard": 0 if guard else checked,
+             "entropy, checked": checked,
              "entropy": int(np.argmin(prediction_entropy(target_proba))),
              "consensus": select_consensus(target_proba, valid_proba, valid_y),
              **{f"consensus, tolerance {t:g}": select_consensus(
@@ -175,7 +212,7 @@ def scored(arrays):
              "source": select_source(valid_proba, valid_y),
              "IWV": iwv, "IWV, safe": iwv_safe}
     return dict(
-        strengths=list(STRENGTHS), picks=picks,
+        strengths=list(STRENGTHS), picks=picks, label_shift=float(arrays["label_shift"]),
         accuracy=[float(np.mean(p.argmax(1) == target_y)) for p in full],
         validation_accuracy=validation_accuracy(valid_proba, valid_y).tolist(),
         mean_of_candidates=float(np.mean(target_proba.mean(0).argmax(1) == target_y)),
@@ -187,7 +224,7 @@ def rescored(records, raw):
     out = []
     for r in records:
         with np.load(raw_path(raw, r["problem"], r["seed"], r["method"])) as arrays:
-            out.append({**r, **scored(dict(arrays))})
+            out.append({**r, **scored(dict(arrays), r["method"])})
     return out
 
 
@@ -200,6 +237,7 @@ def run_problem(problem, seed, epochs, device, raw=None):
     valid = search._held_out(y_train, d)
     train = ~valid
     weights = importance_weights(X, train & ~target, valid, target)
+    label_shift = between_domain_label_shift(y[~target], d[~target])
     records = []
     erm = None
     for name, Method in METHODS.items():
@@ -220,14 +258,15 @@ def run_problem(problem, seed, epochs, device, raw=None):
                 erm = (split[0], full[0])
         arrays = dict(valid_proba=np.stack([v for v, _ in split]), valid_y=y[valid],
                       target_proba=np.stack([t for _, t in split]),
-                      full_proba=np.stack(full), target_y=y[target], weights=weights)
+                      full_proba=np.stack(full), target_y=y[target], weights=weights,
+                      label_shift=np.float64(label_shift))
         if raw:  # every candidate's predictions, to study other rules without refitting
             os.makedirs(raw, exist_ok=True)
             np.savez_compressed(raw_path(raw, problem, seed, name), **{
                 k: v.astype(np.float32) if v.dtype.kind == "f" else v
                 for k, v in arrays.items()})
         records.append(dict(problem=problem, seed=seed, method=name,
-                            seconds=time.perf_counter() - start, **scored(arrays)))
+                            seconds=time.perf_counter() - start, **scored(arrays, name)))
     return records
 
 
@@ -307,9 +346,15 @@ def report(records, args, seconds):
                 f"{r['strengths'][r['picks'][SEARCH_RULE]]:g} "
                 f"({100 * (r['accuracy'][r['picks'][SEARCH_RULE]] - r['accuracy'][0]):+.1f})"
                 for r in rs))
-        pick_rows.append([problem, *cells])
-    lines.append(markdown_table(["problem", *header[1:]], pick_rows))
-    lines += ["", "Each cell: the strength kept and its target accuracy minus ERM's (points)."]
+        shift = np.mean([r.get("label_shift", np.nan) for r in records
+                         if r["problem"] == problem])
+        pick_rows.append([problem, f"{shift:.3f}", *cells])
+    lines.append(markdown_table(["problem", "labeled domains' label shift", *header[1:]],
+                                pick_rows))
+    lines += ["", "Each cell: the strength kept and its target accuracy minus ERM's (points). "
+              "Label shift: the labeled domains' difference in class mix "
+              "(`between_domain_label_shift`, 0 with a single labeled domain); above "
+              f"{LABEL_SHIFT_TOLERANCE:g} the search keeps ERM without trying adaptation."]
     return "\n".join(lines) + "\n"
 
 

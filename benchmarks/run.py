@@ -83,7 +83,7 @@ FORMER_NOTE = ("*Measured before the current defaults (with a fixed number of ep
 #: saved results of tabular data measured before inputs were scaled and weight-decayed by
 #: default (issue 23) and not rerun since
 FORMER_TABULAR = {"defaults", "amazon", "wine", "wine_regression", "dann_moons", "clinical_loso",
-                  "site_confounding", "auto_strength_dev", "auto_strength_report"}
+                  "site_confounding"}
 FORMER_TABULAR_NOTE = (
     "*Tabular rows measured before the estimators standardized their inputs "
     "(`input_scaling=\"standard\"`) and applied weight decay 3e-3 on tabular X by default, "

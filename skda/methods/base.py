@@ -243,7 +243,9 @@ STRENGTH_ATTRIBUTES_DOC = """
         network ``net_`` then is).
     strength_search_ : dict of ndarray
         Only with ``{param}="auto"``: the search's per-candidate results
-        (:attr:`skda.model_selection.StrengthSearch.cv_results_`)."""
+        (:attr:`skda.model_selection.StrengthSearch.cv_results_`); ERM
+        alone when the labeled domains' class mixes differ too much for
+        alignment to be tried (:attr:`~skda.model_selection.StrengthSearch.guarded_`)."""
 
 REGRESSOR_ATTRIBUTES_DOC = """\
 target_mean_, target_scale_ : float
@@ -373,6 +375,8 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
     _divergence_params = ("lr",)
     #: the parameter that takes ``"auto"``: the adaptation strength (None: no such)
     _strength_param = None
+    #: the rule ``"auto"`` keeps a strength by in unsupervised DA (StrengthSearch's selection)
+    _strength_selection = "entropy"
 
     def _store_params(self, params):
         """Store ``__init__``'s arguments (``locals()``) verbatim, as scikit-learn requires.
@@ -615,8 +619,8 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
                 "latent_domains re-infers each epoch; give a number, or pass domains.")
         search = StrengthSearch(
             clone(self).set_params(**{self._strength_param: 1.0}),
-            param=self._strength_param, random_state=self.random_state,
-            verbose=self.verbose)
+            param=self._strength_param, selection=self._strength_selection,
+            random_state=self.random_state, verbose=self.verbose)
         search.fit(X, y, domains=domains, sample_weight=sample_weight)
         best = search.best_estimator_
         params = set(best.get_params())

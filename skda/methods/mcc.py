@@ -104,6 +104,9 @@ class MCCClassifier(DomainClassifier):
         :class:`~skda.model_selection.StrengthSearch` among 0 (plain ERM,
         with ERM's settings), 0.1, 0.3, 1 and 3, six fits in all (see
         "Choosing hyper-parameters without target labels" in the docs).
+        MCC's strength is kept by accuracy on held-out labeled rows
+        (``selection="source"``), not by the confidence of its target
+        predictions, which MCC's loss raises by itself.
     temperature : float, default=1.0
         Temperature of the softmax the confusion is computed on; higher
         values soften the predictions, so that more of their mass counts
@@ -178,6 +181,9 @@ class MCCClassifier(DomainClassifier):
         "temperature": [Interval(numbers.Real, 0, closed="neither")],
         "lambda_": STRENGTH}
     _strength_param = "lambda_"
+    # MCC's loss itself makes target predictions confident, so the entropy rule would reward
+    # strength as such: "auto" keeps the strength most accurate on held-out labeled rows
+    _strength_selection = "source"
     _min_domains = 1
     _uses_unlabeled = True
     _divergence_params = ("lr", "lambda_")

@@ -6,7 +6,8 @@
   domain in turn.
 - :class:`StrengthSearch`: a method's adaptation strength chosen without
   target labels, plain ERM among the candidates (what ``lambda_="auto"``
-  runs).
+  runs), and :func:`between_domain_label_shift`, the class-mix check it
+  makes first.
 - Scorers for ``GridSearchCV(scoring=...)`` when the target has no labels:
   :class:`PredictionEntropyScorer`, :class:`MixValScorer`,
   :class:`SoftNeighborhoodDensityScorer`, :class:`CircularValidationScorer`,
@@ -24,7 +25,7 @@ from ._scorers import (
     SourceAccuracyScorer,
 )
 from ._split import LeaveOneDomainOut, TrainingDomainValidation
-from ._strength import StrengthSearch
+from ._strength import StrengthSearch, between_domain_label_shift
 from ._transductive import evaluate_transductive
 
 __all__ = [
@@ -38,5 +39,6 @@ __all__ = [
     "SourceAccuracyScorer",
     "StrengthSearch",
     "TrainingDomainValidation",
+    "between_domain_label_shift",
     "evaluate_transductive",
 ]

@@ -145,6 +145,32 @@ def checked_against_baseline(pick, valid_proba, valid_y, tolerance=1.0):
     return pick if difference.mean() >= -tolerance * max(stderr, 1e-12) else 0
 
 
+def between_domain_label_shift(y, domains):
+    """How far the labeled domains' class shares differ: their mean total variation.
+
+    Each domain's class shares are compared with the pooled shares of all
+    rows (half the L1 distance); the result is the mean over domains,
+    weighted by their rows, in [0, 1): 0 when every domain has the same class
+    mix, and 0 for a single domain. Weighting by rows keeps a handful of
+    rows from a rare domain from reading as a shift.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Labels of the labeled rows only.
+    domains : array-like of shape (n_samples,)
+        Their domains.
+    """
+    _, class_codes = np.unique(np.asarray(y), return_inverse=True)
+    _, domain_codes = np.unique(np.asarray(domains), return_inverse=True)
+    counts = np.zeros((domain_codes.max() + 1, class_codes.max() + 1))
+    np.add.at(counts, (domain_codes, class_codes), 1.0)
+    rows = counts.sum(axis=1)
+    pooled = counts.sum(axis=0) / rows.sum()
+    distance = 0.5 * np.abs(counts / rows[:, None] - pooled).sum(axis=1)
+    return float(distance @ rows / rows.sum())
+
+
 # -- the meta-estimator ---------------------------------------------------------------------
 
 
@@ -187,6 +213,17 @@ class StrengthSearch(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
       the candidate most accurate on the held-out labeled rows (DomainBed's
       training-domain validation, :func:`select_source`).
 
+    In unsupervised DA, the labeled domains' class mix is checked first:
+    when their class shares differ by more than ``label_shift_tolerance``
+    (:func:`between_domain_label_shift`, the row-weighted total variation
+    from the pooled shares), ERM is kept and no other candidate is trained.
+    Alignment presumes the domains share their class mix: when they do not,
+    a feature space in which domains cannot be told apart mixes the classes
+    (Zhao, Tachet des Combes, Zhang and Gordon, 2019), and the labeled
+    domains differing is the evidence, available without target labels, that
+    this problem's domains do. Only several labeled domains give that
+    evidence: with one, the check passes.
+
     ``DANNClassifier(lambda_="auto")`` and the other methods' ``"auto"``
     strength run this search with its defaults (set
     ``joblib.parallel_config(n_jobs=...)`` to train their candidates in
@@ -209,6 +246,11 @@ class StrengthSearch(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     tolerance : float, default=1.0
         How many standard errors of held-out accuracy the entropy or
         consensus pick may lose to ERM before ERM is kept instead.
+    label_shift_tolerance : float or None, default=0.1
+        Largest difference between the labeled domains' class mixes
+        (:func:`between_domain_label_shift`) at which adaptation is still
+        tried in unsupervised DA; above it, ERM is kept. ``None``: never
+        checked.
     validation_fraction : float, default=0.2
         Share of every domain's labeled rows held out to check candidates.
     refit : bool, default=True
@@ -229,6 +271,13 @@ class StrengthSearch(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         The fitted model of that strength.
     setting_ : {"unsupervised DA", "domain generalization"}
         The setting read from ``y``.
+    label_shift_ : float
+        The labeled domains' difference in class mix
+        (:func:`between_domain_label_shift`).
+    guarded_ : bool
+        True when that difference exceeded ``label_shift_tolerance`` in
+        unsupervised DA, so that ERM was kept without training the other
+        candidates (``cv_results_`` then holds ERM alone).
     cv_results_ : dict of ndarray
         One entry per candidate: ``strength``, ``validation_accuracy``,
         ``target_entropy`` and ``target_agreement`` (NaN in domain
@@ -261,6 +310,7 @@ class StrengthSearch(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             "a non-empty sequence of finite, non-negative numbers")],
         "selection": [Options(*SELECTIONS)],
         "tolerance": [Interval(numbers.Real, 0)],
+        "label_shift_tolerance": [NONE, Interval(numbers.Real, 0)],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "refit": [Satisfies(lambda v: isinstance(v, (bool, np.bool_)), "a bool")],
         "n_jobs": [NONE, Interval(numbers.Integral, None)],
@@ -269,13 +319,15 @@ class StrengthSearch(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     }
 
     def __init__(self, estimator, *, param="lambda_", strengths=(0.0, 0.1, 0.3, 1.0, 3.0),
-                 selection="entropy", tolerance=1.0, validation_fraction=0.2, refit=True,
-                 n_jobs=None, verbose=0, random_state=None):
+                 selection="entropy", tolerance=1.0, label_shift_tolerance=0.1,
+                 validation_fraction=0.2, refit=True, n_jobs=None, verbose=0,
+                 random_state=None):
         self.estimator = estimator
         self.param = param
         self.strengths = strengths
         self.selection = selection
         self.tolerance = tolerance
+        self.label_shift_tolerance = label_shift_tolerance
         self.validation_fraction = validation_fraction
         self.refit = refit
         self.n_jobs = n_jobs
@@ -320,6 +372,16 @@ class StrengthSearch(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         valid = self._held_out(y, domains)
         unlabeled = unlabeled_mask(y)
         self.setting_ = "unsupervised DA" if unlabeled.any() else "domain generalization"
+        self.label_shift_ = between_domain_label_shift(y[~unlabeled], domains[~unlabeled])
+        self.guarded_ = bool(self.setting_ == "unsupervised DA"
+                             and self.label_shift_tolerance is not None
+                             and self.label_shift_ > self.label_shift_tolerance)
+        if self.guarded_:  # alignment would mix classes: ERM, and nothing else to train
+            strengths = [0.0]
+            if self.verbose:
+                print(f"[StrengthSearch] the labeled domains' class mixes differ by "
+                      f"{self.label_shift_:.3f} > label_shift_tolerance="
+                      f"{self.label_shift_tolerance:g}: ERM kept", flush=True)
         candidates = candidate_estimators(self.estimator, self.param, strengths)
         fitted = self._fit_all(candidates, X, y, domains, sample_weight, ~valid, strengths)
         if fitted[0][0] is None:  # the baseline's failure is the user's to see

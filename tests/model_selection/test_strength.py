@@ -21,6 +21,7 @@ from skda import (
 from skda.model_selection import StrengthSearch
 from skda.model_selection._strength import (
     baseline_estimator,
+    between_domain_label_shift,
     ensemble_agreement,
     prediction_entropy,
     select_consensus,
@@ -101,6 +102,19 @@ def test_strength_zero_is_the_erm_a_user_would_fit():
     assert "lambda_" not in params and "lambda_warmup" not in params
 
 
+def test_between_domain_label_shift_is_the_row_weighted_distance_from_the_pooled_mix():
+    # site a: 3 of 4 rows class 1; site b: 1 of 4; pooled 1/2: each site 0.25 away
+    y = [1, 1, 1, 0, 1, 0, 0, 0]
+    assert between_domain_label_shift(y, ["a"] * 4 + ["b"] * 4) == pytest.approx(0.25)
+    # the same distances, but site b has three times the rows: pooled shares 3/8
+    y = [1, 1, 1, 0] + [1, 0, 0, 0] * 3
+    expected = (4 * 0.375 + 12 * 0.125) / 16
+    assert between_domain_label_shift(y, ["a"] * 4 + ["b"] * 12) == pytest.approx(expected)
+    # one domain, or domains with one class mix: no shift
+    assert between_domain_label_shift([0, 1, 2], ["a"] * 3) == 0.0
+    assert between_domain_label_shift([0, 1, 0, 1], ["a", "a", "b", "b"]) == 0.0
+
+
 # -- the search, end to end -------------------------------------------------------------------
 
 
@@ -135,6 +149,26 @@ def test_the_search_falls_back_to_erm_when_adaptation_costs_labeled_accuracy(moo
     assert search.strength_ == 0.0 and type(search.best_estimator_) is ERMClassifier
 
 
+def test_the_search_keeps_erm_untried_when_the_labeled_domains_differ_in_class_mix(moons_uda):
+    X, y, d = moons_uda
+    source = np.flatnonzero(y != -1)
+    d = d.astype(object)
+    d[source[y[source] == 0][:30]] = "source, class 0 only"  # 30 + 0 rows vs 20 + 50
+    search = StrengthSearch(DANNClassifier(**TINY), strengths=(1.0,), random_state=0)
+    search.fit(X, y, domains=d)
+    assert search.label_shift_ == pytest.approx(between_domain_label_shift(y[source], d[source]))
+    assert search.label_shift_ > 0.1 and search.guarded_
+    np.testing.assert_array_equal(search.cv_results_["strength"], [0.0])  # nothing else trained
+    assert search.strength_ == 0.0 and type(search.best_estimator_) is ERMClassifier
+    # the same data with the check turned off: adaptation is tried again
+    unguarded = clone(search).set_params(label_shift_tolerance=None).fit(X, y, domains=d)
+    assert not unguarded.guarded_
+    np.testing.assert_array_equal(unguarded.cv_results_["strength"], [0.0, 1.0])
+    # one labeled domain gives no evidence of label shift: the check passes
+    single = clone(search).fit(*moons_uda)
+    assert single.label_shift_ == 0.0 and not single.guarded_
+
+
 def test_without_refit_the_kept_model_is_the_candidate(moons_uda):
     X, y, d = moons_uda
     search = StrengthSearch(DANNClassifier(**TINY), strengths=(1.0,), refit=False,
@@ -151,6 +185,8 @@ def test_the_search_checks_what_it_is_given(moons_uda):
         StrengthSearch(DANNClassifier(**TINY), param="alpha").fit(X, y, domains=d)
     with pytest.raises(ValueError, match="strengths must be a non-empty sequence of finite"):
         StrengthSearch(DANNClassifier(**TINY), strengths=(-1.0,)).fit(X, y, domains=d)
+    with pytest.raises(ValueError, match="label_shift_tolerance must be"):
+        StrengthSearch(DANNClassifier(**TINY), label_shift_tolerance=-0.1).fit(X, y, domains=d)
 
 
 # -- lambda_="auto" -----------------------------------------------------------------------------
@@ -169,6 +205,22 @@ def test_auto_strength_fits_the_kept_strength(Method, moons_uda):
     np.testing.assert_array_equal(refitted.predict(X), clf.predict(X))
     again = clone(clf).fit(X, y, domains=d)  # seeded: the same search, the same model
     np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+def test_mcc_auto_keeps_the_strength_most_accurate_on_held_out_labeled_rows(
+        moons_uda, monkeypatch):
+    X, y, d = moons_uda
+    rules = []
+    fit = StrengthSearch.fit
+    monkeypatch.setattr(StrengthSearch, "fit",
+                        lambda self, *a, **k: rules.append(self.selection) or fit(self, *a, **k))
+    clf = MCCClassifier(**TINY, lambda_="auto").fit(X, y, domains=d)
+    DANNClassifier(**TINY, lambda_="auto").fit(X, y, domains=d)
+    assert rules == ["source", "entropy"]
+    results = clf.strength_search_
+    best = np.flatnonzero(results["validation_accuracy"]
+                          == np.nanmax(results["validation_accuracy"]))[0]
+    assert results["selected"][best] and clf.strength_ == results["strength"][best]
 
 
 def test_auto_strength_is_refused_where_no_search_applies(moons_uda):
