@@ -42,8 +42,10 @@ to ERM on one problem. Suites: ``dev`` (the problems the rule was chosen
 on: three rotated-moons draws and four Amazon pairs, seeds from 100) and
 ``report`` (problems not looked at while choosing: the demo's moons, four
 of the eight other Amazon pairs, wine both ways, each hospital as the
-unlabeled target, and a draw of DIABETES_ROWS rows of each side of the
-diabetes data's split, the Emergency Room unlabeled; seeds from 0).
+unlabeled target, a draw of DIABETES_ROWS rows of each side of the
+diabetes data's split, the Emergency Room unlabeled, and the tables' site
+shift (``make_site_shift`` in raw units) with each site unlabeled in turn;
+seeds from 0).
 ``--raw DIR`` saves every candidate's predictions, to study other rules
 without refitting (with ``--report-only``: every rule scored again from
 them). Output:
@@ -62,7 +64,7 @@ from _common import accuracy_arguments, markdown_table, parallel_records, run_an
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
-from tabular_defaults import merge_small_domains
+from tabular_defaults import merge_small_domains, site_shift_in_raw_units
 
 from skda import (
     CAADAClassifier,
@@ -108,7 +110,8 @@ SUITES = {
     "report": ["moons (demo)", *(f"Amazon {p}" for p in REPORT_AMAZON),
                "wine red→white", "wine white→red",
                *(f"hospitals → {h}" for h in ("cleveland", "hungarian", "switzerland", "va")),
-               "diabetes → Emergency Room"],
+               "diabetes → Emergency Room",
+               *(f"site shift → site{k}" for k in range(4))],
 }
 #: rows of each side of the diabetes problem, drawn per seed (all 99,493 would take hours)
 DIABETES_ROWS = 3000
@@ -143,6 +146,9 @@ def problem_data(problem, seed):
         X, y, d = fetch_wine_quality(binary=True, download_if_missing=False,
                                      return_X_y_domains=True)
         return StandardScaler().fit_transform(X), y, d, d == target
+    if problem.startswith("site shift"):  # the tables' site shift: each site unlabeled
+        X, y, d = site_shift_in_raw_units(seed)
+        return StandardScaler().fit_transform(X), y, d, d == problem.split("→ ")[1]
     if problem.startswith("diabetes"):  # TableShift's split, a per-seed draw of each side
         b = fetch_diabetes_readmission(download_if_missing=False)
         rng = np.random.default_rng(seed)
