@@ -519,10 +519,15 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
         for name in FITTED_ATTRIBUTES:  # a refit keeps nothing of an earlier fit
             self.__dict__.pop(name, None)
         self._check_params()
-        if self._strength_param and getattr(self, self._strength_param) == "auto":
-            return self._fit_auto_strength(X, y, domains, sample_weight)
+        given = X
         X, y = self._validate_inputs(X, y)
         fitted, codes = self._encode_targets(y)
+        if self._strength_param and getattr(self, self._strength_param) == "auto":
+            # the search holds rows out by indexing: arrays and frames as given (their
+            # dtype and column names intact), anything else as validated
+            indexable = isinstance(given, np.ndarray) or hasattr(given, "iloc")
+            return self._fit_auto_strength(given if indexable else X, y, domains,
+                                           sample_weight)
         labeled = self._labeled(codes)
         domain_names, domain_codes = self._encode_domains(X, domains)
         weights = self._row_weights(

@@ -177,11 +177,11 @@ def between_domain_label_shift(y, domains):
 def _fit_one(estimator, X, y, domains, sample_weight, rows):
     """``(fitted estimator, seconds, None)``, or ``(None, seconds, error)`` if training diverged."""
     start = time.perf_counter()
-    weights = None if sample_weight is None else sample_weight[rows]
+    # sample_weight only when given: a wrapped estimator need not take it
+    weights = {} if sample_weight is None else {"sample_weight": sample_weight[rows]}
     try:
         with unlabeled_rows_expected():  # ERM, the baseline, leaves the target rows out
-            estimator.fit(_safe_indexing(X, rows), y[rows], domains=domains[rows],
-                          sample_weight=weights)
+            estimator.fit(_safe_indexing(X, rows), y[rows], domains=domains[rows], **weights)
     except DivergenceError as error:
         return None, time.perf_counter() - start, error
     return estimator, time.perf_counter() - start, None

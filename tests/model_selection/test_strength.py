@@ -223,6 +223,24 @@ def test_mcc_auto_keeps_the_strength_most_accurate_on_held_out_labeled_rows(
     assert results["selected"][best] and clf.strength_ == results["strength"][best]
 
 
+def test_auto_strength_validates_inputs_as_a_fixed_strength_does(moons_uda):
+    import warnings
+
+    import pandas as pd
+
+    X, y, d = moons_uda
+    with pytest.raises(ValueError, match="Unknown label type"):
+        DANNClassifier(**TINY, lambda_="auto").fit(X, y + 0.5, domains=d)
+    frame = pd.DataFrame(X, columns=["a", "b"])
+    clf = DANNClassifier(**TINY, lambda_="auto").fit(frame, y, domains=d)
+    assert clf.feature_names_in_.tolist() == ["a", "b"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X does not have valid feature names"
+        clf.predict(frame)
+    as_list = DANNClassifier(**TINY, lambda_="auto").fit(X.tolist(), y.tolist(), domains=d)
+    np.testing.assert_array_equal(as_list.predict(X), clf.predict(frame))
+
+
 def test_auto_strength_is_refused_where_no_search_applies(moons_uda):
     X, y, d = moons_uda
     with pytest.raises(ValueError, match="lambda_ must be"):
