@@ -40,6 +40,8 @@ SUITE = {
                           ["--suite", "dev", "--epochs", "2"]),
     "auto_strength_report": ("auto_strength.py", ["--suite", "report"],
                              ["--suite", "report", "--epochs", "2"]),
+    "auto_strength_dg": ("auto_strength.py", ["--suite", "dg", "--seeds", "2"],
+                         ["--suite", "dg", "--epochs", "2", "--only", "va"]),
     "clinical_loso": ("clinical_loso.py", [], ["--seeds", "1", "--epochs", "20"]),
     "site_confounding": ("site_confounding.py", [], ["--seeds", "1", "--epochs", "5"]),
     "tabular": ("tabular.py", [], ["--seeds", "1", "--epochs", "2", "--only", "heart"]),
@@ -61,6 +63,8 @@ PAGE = [
     ("auto_strength_report", "lambda_=\"auto\": the strength chosen without target labels, "
                              "every UDA method"),
     ("auto_strength_dev", "lambda_=\"auto\": the development suite its rule was chosen on"),
+    ("auto_strength_dg", "lambda_=\"auto\" in domain generalization: hospitals and site "
+                         "shift, the held-out domain never seen"),
     ("wine", "Wine: red and white"),
     ("wine_regression", "Wine quality as a regression: red and white"),
     ("skada_side_by_side", "skada 0.6.0 side by side"),

@@ -377,6 +377,9 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
     _strength_param = None
     #: the rule ``"auto"`` keeps a strength by in unsupervised DA (StrengthSearch's selection)
     _strength_selection = "entropy"
+    #: whether the extra loss aligns the domains' features (StrengthSearch then checks the
+    #: labeled domains' class mix in domain generalization too)
+    _aligns_domains = False
 
     def _store_params(self, params):
         """Store ``__init__``'s arguments (``locals()``) verbatim, as scikit-learn requires.

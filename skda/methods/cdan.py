@@ -168,6 +168,7 @@ class CDANClassifier(_DANNEstimator, DomainClassifier):
         "entropy_conditioning": [BOOLEAN],
         "lambda_": STRENGTH}
     _strength_param = "lambda_"
+    _aligns_domains = True
 
     def __init__(
         self,

@@ -140,6 +140,7 @@ class CDANNClassifier(_DANNEstimator, DomainClassifier):
         **LATENT_DOMAINS_CONSTRAINTS,
         "lambda_": STRENGTH}
     _strength_param = "lambda_"
+    _aligns_domains = True
     _algorithm_class = CDANN
 
     def __init__(

@@ -194,6 +194,7 @@ class DeepCORALClassifier(LatentDomainsMixin, DomainClassifier):
         **LATENT_DOMAINS_CONSTRAINTS,
         "lambda_": STRENGTH}
     _strength_param = "lambda_"
+    _aligns_domains = True
     _min_domains = 2
     _uses_unlabeled = True
     _divergence_params = ("lr", "lambda_")

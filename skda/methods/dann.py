@@ -239,6 +239,7 @@ class DANNClassifier(_DANNEstimator, DomainClassifier):
         **LATENT_DOMAINS_CONSTRAINTS,
         "lambda_": STRENGTH}
     _strength_param = "lambda_"
+    _aligns_domains = True
 
     def __init__(
         self,

@@ -242,6 +242,7 @@ class MMDClassifier(LatentDomainsMixin, DomainClassifier):
         **LATENT_DOMAINS_CONSTRAINTS,
         "lambda_": STRENGTH}
     _strength_param = "lambda_"
+    _aligns_domains = True
     _min_domains = 2
     _uses_unlabeled = True
     _divergence_params = ("lr", "lambda_")

@@ -213,7 +213,9 @@ class StrengthSearch(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
       the candidate most accurate on the held-out labeled rows (DomainBed's
       training-domain validation, :func:`select_source`).
 
-    In unsupervised DA, the labeled domains' class mix is checked first:
+    In unsupervised DA, and in domain generalization for a method that
+    aligns the domains' features (DANN, CDANN, CDAN, CAADA, Deep CORAL,
+    MMD), the labeled domains' class mix is checked first:
     when their class shares differ by more than ``label_shift_tolerance``
     (:func:`between_domain_label_shift`, the row-weighted total variation
     from the pooled shares), ERM is kept and no other candidate is trained.
@@ -249,8 +251,8 @@ class StrengthSearch(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     label_shift_tolerance : float or None, default=0.1
         Largest difference between the labeled domains' class mixes
         (:func:`between_domain_label_shift`) at which adaptation is still
-        tried in unsupervised DA; above it, ERM is kept. ``None``: never
-        checked.
+        tried in unsupervised DA, or by an aligning method in domain
+        generalization; above it, ERM is kept. ``None``: never checked.
     validation_fraction : float, default=0.2
         Share of every domain's labeled rows held out to check candidates.
     refit : bool, default=True
@@ -275,8 +277,8 @@ class StrengthSearch(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         The labeled domains' difference in class mix
         (:func:`between_domain_label_shift`).
     guarded_ : bool
-        True when that difference exceeded ``label_shift_tolerance`` in
-        unsupervised DA, so that ERM was kept without training the other
+        True when that difference exceeded ``label_shift_tolerance`` where
+        it is checked, so that ERM was kept without training the other
         candidates (``cv_results_`` then holds ERM alone).
     cv_results_ : dict of ndarray
         One entry per candidate: ``strength``, ``validation_accuracy``,
@@ -373,8 +375,9 @@ class StrengthSearch(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         unlabeled = unlabeled_mask(y)
         self.setting_ = "unsupervised DA" if unlabeled.any() else "domain generalization"
         self.label_shift_ = between_domain_label_shift(y[~unlabeled], domains[~unlabeled])
-        self.guarded_ = bool(self.setting_ == "unsupervised DA"
-                             and self.label_shift_tolerance is not None
+        checked = (self.setting_ == "unsupervised DA"
+                   or getattr(self.estimator, "_aligns_domains", False))
+        self.guarded_ = bool(checked and self.label_shift_tolerance is not None
                              and self.label_shift_ > self.label_shift_tolerance)
         if self.guarded_:  # alignment would mix classes: ERM, and nothing else to train
             strengths = [0.0]

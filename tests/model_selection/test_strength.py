@@ -169,6 +169,23 @@ def test_the_search_keeps_erm_untried_when_the_labeled_domains_differ_in_class_m
     assert single.label_shift_ == 0.0 and not single.guarded_
 
 
+def test_in_domain_generalization_only_aligning_methods_check_the_class_mix(moons):
+    from skda import GroupDROClassifier
+
+    X, y, d, target = moons
+    X, y, d = X[~target], y[~target], d[~target].astype(object)
+    d[np.flatnonzero(y == 0)[:30]] = "site, class 0 only"  # every row labeled: DG
+    dann = StrengthSearch(DANNClassifier(**TINY), strengths=(1.0,), random_state=0)
+    dann.fit(X, y, domains=d)
+    assert dann.setting_ == "domain generalization" and dann.guarded_
+    np.testing.assert_array_equal(dann.cv_results_["strength"], [0.0])
+    # GroupDRO is built for groups that differ: its strength is searched as before
+    dro = StrengthSearch(GroupDROClassifier(**TINY), param="eta", strengths=(0.01,),
+                         random_state=0).fit(X, y, domains=d)
+    assert dro.label_shift_ > 0.1 and not dro.guarded_
+    np.testing.assert_array_equal(dro.cv_results_["strength"], [0.0, 0.01])
+
+
 def test_without_refit_the_kept_model_is_the_candidate(moons_uda):
     X, y, d = moons_uda
     search = StrengthSearch(DANNClassifier(**TINY), strengths=(1.0,), refit=False,
