@@ -93,6 +93,7 @@ from skda.model_selection._strength import (
     candidate_estimators,
     checked_against_baseline,
     ensemble_agreement,
+    label_shift_keeps_erm,
     prediction_entropy,
     select_consensus,
     select_entropy,
@@ -214,13 +215,15 @@ def scored(arrays, method):
     iwv, iwv_safe = iw_picks(valid_proba, valid_y, arrays["weights"])
     checked = select_entropy(target_proba, valid_proba, valid_y)
     source = select_source(valid_proba, valid_y)
-    guard = float(arrays["label_shift"]) > LABEL_SHIFT_TOLERANCE
-    if bool(arrays.get("dg", False)):  # every row labeled: the class mix checked if aligning
-        search = 0 if guard and METHODS[method]._aligns_domains else source
-    else:
-        own = source if METHODS[method]._strength_selection == "source" else checked
-        search = 0 if guard else own
-    picks = {SEARCH_RULE: search,
+    label_shift = float(arrays["label_shift"])
+    guard = label_shift > LABEL_SHIFT_TOLERANCE  # the study's rows, for every method
+    unsupervised = not bool(arrays.get("dg", False))
+    # StrengthSearch's rule: held-out accuracy in DG or where the method asks for it
+    own = (source if not unsupervised or METHODS[method]._strength_selection == "source"
+           else checked)
+    keeps_erm = label_shift_keeps_erm(label_shift, unsupervised,
+                                      METHODS[method]._aligns_domains, LABEL_SHIFT_TOLERANCE)
+    picks = {SEARCH_RULE: 0 if keeps_erm else own,
              "source, label-shift guard": 0 if guard else source,
              "entropy, checked, label-shift guard": 0 if guard else checked,
              "entropy, checked": checked,
@@ -230,10 +233,10 @@ def scored(arrays, method):
                  target_proba, valid_proba, valid_y, tolerance=t) for t in (0.5, 2, 3)},
              "consensus, no check": int(np.argmax(ensemble_agreement(target_proba))),
              "fixed default, checked": checked_against_baseline(DEFAULT, valid_proba, valid_y),
-             "source": select_source(valid_proba, valid_y),
+             "source": source,
              "IWV": iwv, "IWV, safe": iwv_safe}
     return dict(
-        strengths=list(STRENGTHS), picks=picks, label_shift=float(arrays["label_shift"]),
+        strengths=list(STRENGTHS), picks=picks, label_shift=label_shift,
         accuracy=[float(np.mean(p.argmax(1) == target_y)) for p in full],
         validation_accuracy=validation_accuracy(valid_proba, valid_y).tolist(),
         mean_of_candidates=float(np.mean(target_proba.mean(0).argmax(1) == target_y)),

@@ -119,7 +119,6 @@ class CAADAClassifier(_DANNEstimator, DomainClassifier):
         "coral_weight": [Interval(numbers.Real, 0)],
         "lambda_": STRENGTH}
     _strength_param = "lambda_"
-    _aligns_domains = True
     _algorithm_class = CAADA
     _divergence_params = ("lr", "lambda_", "coral_weight")
 

@@ -168,7 +168,6 @@ class CDANClassifier(_DANNEstimator, DomainClassifier):
         "entropy_conditioning": [BOOLEAN],
         "lambda_": STRENGTH}
     _strength_param = "lambda_"
-    _aligns_domains = True
 
     def __init__(
         self,

@@ -140,7 +140,6 @@ class CDANNClassifier(_DANNEstimator, DomainClassifier):
         **LATENT_DOMAINS_CONSTRAINTS,
         "lambda_": STRENGTH}
     _strength_param = "lambda_"
-    _aligns_domains = True
     _algorithm_class = CDANN
 
     def __init__(

@@ -118,6 +118,8 @@ class ReversalWarmup(Callback):
 class _DANNEstimator(LatentDomainsMixin):
     """What DANN's classifier and regressor share: parameters, network, schedules."""
 
+    _aligns_domains = True
+
     _dann_constraints = {
         "lambda_": [Interval(numbers.Real, 0)],
         "lambda_warmup": [BOOLEAN],
@@ -239,7 +241,6 @@ class DANNClassifier(_DANNEstimator, DomainClassifier):
         **LATENT_DOMAINS_CONSTRAINTS,
         "lambda_": STRENGTH}
     _strength_param = "lambda_"
-    _aligns_domains = True
 
     def __init__(
         self,

@@ -19,6 +19,7 @@ from sklearn.base import (
     clone,
     is_regressor,
 )
+from sklearn.metrics.cluster import contingency_matrix
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -161,14 +162,23 @@ def between_domain_label_shift(y, domains):
     domains : array-like of shape (n_samples,)
         Their domains.
     """
-    _, class_codes = np.unique(np.asarray(y), return_inverse=True)
-    _, domain_codes = np.unique(np.asarray(domains), return_inverse=True)
-    counts = np.zeros((domain_codes.max() + 1, class_codes.max() + 1))
-    np.add.at(counts, (domain_codes, class_codes), 1.0)
+    counts = contingency_matrix(np.asarray(domains), np.asarray(y)).astype(float)
     rows = counts.sum(axis=1)
     pooled = counts.sum(axis=0) / rows.sum()
     distance = 0.5 * np.abs(counts / rows[:, None] - pooled).sum(axis=1)
     return float(distance @ rows / rows.sum())
+
+
+def label_shift_keeps_erm(label_shift, unsupervised, aligns_domains, tolerance):
+    """Whether the class-mix check keeps ERM without trying adaptation.
+
+    The check applies in unsupervised DA, and in domain generalization to a
+    method that aligns the domains' features; ``tolerance`` None turns it
+    off. ``label_shift`` is :func:`between_domain_label_shift` of the
+    labeled rows.
+    """
+    checked = unsupervised or aligns_domains
+    return bool(checked and tolerance is not None and label_shift > tolerance)
 
 
 # -- the meta-estimator ---------------------------------------------------------------------
@@ -375,10 +385,9 @@ class StrengthSearch(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         unlabeled = unlabeled_mask(y)
         self.setting_ = "unsupervised DA" if unlabeled.any() else "domain generalization"
         self.label_shift_ = between_domain_label_shift(y[~unlabeled], domains[~unlabeled])
-        checked = (self.setting_ == "unsupervised DA"
-                   or getattr(self.estimator, "_aligns_domains", False))
-        self.guarded_ = bool(checked and self.label_shift_tolerance is not None
-                             and self.label_shift_ > self.label_shift_tolerance)
+        self.guarded_ = label_shift_keeps_erm(
+            self.label_shift_, self.setting_ == "unsupervised DA",
+            getattr(self.estimator, "_aligns_domains", False), self.label_shift_tolerance)
         if self.guarded_:  # alignment would mix classes: ERM, and nothing else to train
             strengths = [0.0]
             if self.verbose:
