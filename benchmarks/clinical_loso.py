@@ -38,6 +38,7 @@ import time
 import numpy as np
 from _common import (
     accuracy_arguments,
+    at_fixed_strength,
     bar_chart,
     grouped,
     markdown_table,
@@ -112,7 +113,8 @@ def fit_and_score(name, seed, epochs, device):
     scoring = {m: m for m in METRICS}
     records = []
     if name in UDA:
-        model = pipeline(UDA[name](max_epochs=epochs, random_state=seed, device=device))
+        model = pipeline(UDA[name](max_epochs=epochs, random_state=seed, device=device,
+                                   **at_fixed_strength(UDA[name])))
         table = evaluate_transductive(model, X, y, sites, scoring=scoring)
         for k, held_out in enumerate(table["domain"]):
             records.append(dict(method=name, held_out=str(held_out), seed=seed,
@@ -123,6 +125,7 @@ def fit_and_score(name, seed, epochs, device):
         model = pipeline(LogisticRegression(max_iter=1000, **LINEAR[name]))
     else:
         Estimator, params = DEEP[name]
+        params = at_fixed_strength(Estimator, params)
         model = pipeline(Estimator(max_epochs=epochs, random_state=seed, device=device,
                                    **params))
     for held_out in heart.domain_names:

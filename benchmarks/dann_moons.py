@@ -12,7 +12,14 @@ Output: ``results/dann_moons.{md,json,csv,png}``.
 """
 
 import numpy as np
-from _common import accuracy_arguments, bar_chart, grouped, machine_stamp, run_and_save
+from _common import (
+    accuracy_arguments,
+    at_fixed_strength,
+    bar_chart,
+    grouped,
+    machine_stamp,
+    run_and_save,
+)
 
 from skda import (
     CAADAClassifier,
@@ -38,7 +45,8 @@ def run(seeds, epochs, device):
     for method, Estimator in FAMILIES.items():
         scores[method] = {name: [] for name in np.unique(domains)}
         for seed in range(seeds):
-            clf = Estimator(max_epochs=epochs, random_state=seed, device=device).fit(
+            clf = Estimator(max_epochs=epochs, random_state=seed, device=device,
+                            **at_fixed_strength(Estimator)).fit(
                 X, y_train, domains=domains)
             for name in scores[method]:
                 rows = domains == name

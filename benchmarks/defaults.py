@@ -37,6 +37,7 @@ import numpy as np
 from _common import (
     RESULTS,
     accuracy_arguments,
+    at_fixed_strength,
     bar_chart,
     markdown_table,
     mean_sd,
@@ -63,7 +64,7 @@ METHODS = {
     "ERM": lambda **kw: ERMClassifier(**kw),
     "ERM (DANN's lr)": lambda **kw: ERMClassifier(
         lr=1e-2, callbacks=[("lr_annealing", LearningRateAnnealing())], **kw),
-    "DANN": lambda **kw: DANNClassifier(**kw),
+    "DANN": lambda **kw: DANNClassifier(**at_fixed_strength(DANNClassifier, kw)),
     "CCSA": lambda **kw: CCSAClassifier(**kw),
     "SagNet": lambda **kw: SagNetClassifier(**kw),
 }

@@ -35,7 +35,7 @@ import os
 import warnings
 
 import numpy as np
-from _common import RESULTS, parallel_records
+from _common import RESULTS, at_fixed_strength, parallel_records
 from defaults import AMAZON, MOONS, uda_data
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -111,7 +111,7 @@ def uda(sweep, problem, method, setting, params, steps, seed):
         params["callbacks"] = [("lr_annealing", LearningRateAnnealing())]
     Estimator = ESTIMATORS[method]
     params["max_epochs"] = _steps_to_epochs(Estimator, X, y_train, steps)
-    model = Estimator(random_state=seed, device="cpu", **params)
+    model = Estimator(random_state=seed, device="cpu", **at_fixed_strength(Estimator, params))
     model.fit(X, y_train, domains=domains)
     return dict(sweep=sweep, problem=problem, method=method, variant=setting, steps=steps,
                 seed=seed, score=round(float(model.score(X[target], y[target])), 4))
@@ -128,7 +128,7 @@ def fewshot(sweep, shots, method, setting, params, seed, steps=1500):
     test = np.setdiff1d(usps, labeled)
     Estimator = ESTIMATORS[method]
     model = Estimator(max_epochs=_steps_to_epochs(Estimator, X[train], y[train], steps),
-                      random_state=seed, device="cpu", **params)
+                      random_state=seed, device="cpu", **at_fixed_strength(Estimator, params))
     model.fit(X[train], y[train], domains=domains[train])
     return dict(sweep=sweep, problem=f"MNIST→USPS, {shots} per class", method=method,
                 variant=setting, steps=steps, seed=seed,
@@ -144,7 +144,9 @@ def heart(sweep, method, setting, params, seed, held_out):
         model.fit(X[train], y[train])
     else:
         model = make_pipeline(SimpleImputer(add_indicator=True), StandardScaler(),
-                              ESTIMATORS[method](random_state=seed, device="cpu", **params))
+                              ESTIMATORS[method](
+                                  random_state=seed, device="cpu",
+                                  **at_fixed_strength(ESTIMATORS[method], params)))
         model.fit(X[train], y[train], **{f"{model.steps[-1][0]}__domains": sites[train]})
     auc = roc_auc_score(y[~train], model.predict_proba(X[~train])[:, 1])
     return dict(sweep=sweep, problem=f"heart, held-out {held_out}", method=method,

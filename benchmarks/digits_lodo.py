@@ -56,6 +56,7 @@ import time
 import numpy as np
 from _common import (
     accuracy_arguments,
+    at_fixed_strength,
     bar_chart,
     markdown_table,
     mean_sd,
@@ -123,7 +124,7 @@ def fit_and_score(shift, seed, held, method, epochs, device):
     start = time.perf_counter()
     X, y, domains = make_shifted_digits(shift, random_state=seed)  # 0.05 s
     train = domains.astype(str) != held
-    params = METHODS[method][1]
+    params = at_fixed_strength(estimator_class(method), METHODS[method][1])
     clf = estimator_class(method)(max_epochs=epochs, random_state=seed, device=device, **params)
     clf.fit(X[train], y[train], domains=domains[train])
     return dict(shift=shift, held_out=held, method=method, seed=seed,

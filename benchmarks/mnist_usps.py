@@ -41,6 +41,7 @@ import warnings
 import numpy as np
 from _common import (
     accuracy_arguments,
+    at_fixed_strength,
     bar_chart,
     grouped,
     markdown_table,
@@ -105,7 +106,8 @@ def fit_and_score(task, method, seed, epochs, device):
         with warnings.catch_warnings():
             # SagNet (source only) says that it drops the unlabeled rows
             warnings.filterwarnings("ignore", "SagNetClassifier ignores", UserWarning)
-            model = METHODS[method](max_epochs=epochs, random_state=seed, device=device).fit(
+            model = METHODS[method](max_epochs=epochs, random_state=seed, device=device,
+                                    **at_fixed_strength(METHODS[method])).fit(
                 X, np.where(target, -1, y), domains=domains)
         accuracy = model.score(X[target], y[target])
     return dict(task=task, method=method, seed=seed, epochs=None if method == NN else epochs,

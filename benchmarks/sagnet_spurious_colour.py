@@ -16,6 +16,7 @@ import json
 
 from _common import (
     accuracy_arguments,
+    at_fixed_strength,
     bar_chart,
     grouped,
     machine_stamp,
@@ -42,7 +43,8 @@ def run(seeds, epochs, device):
         X, y, domains = make_colored_digits(random_state=seed)
         train = domains < 2
         for name, make in METHODS.items():
-            clf = make(max_epochs=epochs, random_state=seed, device=device)
+            clf = make(max_epochs=epochs, random_state=seed, device=device,
+                       **at_fixed_strength(make))
             clf.fit(X[train], y[train], domains=domains[train])
             records.append(dict(method=name, seed=seed,
                                 train_accuracy=float(clf.score(X[train], y[train])),

@@ -45,6 +45,7 @@ import warnings
 import numpy as np
 from _common import (
     accuracy_arguments,
+    at_fixed_strength,
     bar_chart,
     grouped,
     markdown_table,
@@ -117,6 +118,7 @@ def synthetic(setting, method, seed, epochs, device):
         Estimator, params = ERMClassifier, {}
     else:
         Estimator, params = METHODS[method]
+        params = at_fixed_strength(Estimator, params)
     model = _quiet_fit(Estimator(max_epochs=epochs, random_state=seed, device=device,
                                  **params), X, y, domains=d)
     X_rev, y_rev, _ = _test_draw(1 - prevalence, seed, rows=2000)
@@ -152,6 +154,7 @@ def hospitals(method, seed, epochs, device):
     name, small = (method[:-len(", small MLP + wd")], True) if method.endswith("+ wd") \
         else (method, False)
     Estimator, params = METHODS[name]
+    params = at_fixed_strength(Estimator, params)
     model = make_pipeline(SimpleImputer(add_indicator=True), StandardScaler(), Estimator(
         max_epochs=epochs, random_state=seed, device=device, **params,
         **(SMALL if small else {})))

@@ -121,7 +121,14 @@ import time
 
 import numpy as np
 import torch
-from _common import accuracy_arguments, machine_stamp, markdown_table, mean_sd, run_and_save
+from _common import (
+    FIXED_STRENGTH,
+    accuracy_arguments,
+    machine_stamp,
+    markdown_table,
+    mean_sd,
+    run_and_save,
+)
 from skada_side_by_side import (
     AMAZON,
     QUICK,
@@ -152,10 +159,10 @@ DEFAULT_TASKS = ["books->kitchen", "dvd->electronics", "kitchen->books"]
 #: (5 seeds, 3 pairs, 9 programs) takes 8-15 minutes on one thread (see the docstring)
 DEFAULT_EPOCHS = 20
 
-CORAL = DeepCORALClassifier().get_params()
-MMD = MMDClassifier().get_params()
-CDAN = CDANClassifier().get_params()
-MCC = MCCClassifier().get_params()
+CORAL = DeepCORALClassifier(**FIXED_STRENGTH).get_params()
+MMD = MMDClassifier(**FIXED_STRENGTH).get_params()
+CDAN = CDANClassifier(**FIXED_STRENGTH).get_params()
+MCC = MCCClassifier(**FIXED_STRENGTH).get_params()
 
 #: per method: skda's estimator and settings (its defaults), skada's function name and
 #: the arguments that match them (see the docstring for each translation)

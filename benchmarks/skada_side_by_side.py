@@ -79,7 +79,14 @@ import warnings
 import numpy as np
 import torch
 import torch.nn.functional as F
-from _common import accuracy_arguments, machine_stamp, markdown_table, mean_sd, run_and_save
+from _common import (
+    FIXED_STRENGTH,
+    accuracy_arguments,
+    machine_stamp,
+    markdown_table,
+    mean_sd,
+    run_and_save,
+)
 from skorch.callbacks import Callback
 from torch import nn
 
@@ -89,7 +96,7 @@ from skda.methods.dann import ganin_schedule, grad_reverse
 from skda.modules import MLP, ConvNet
 
 #: skda's own defaults: what every task uses unless it says otherwise
-SKDA = DANNClassifier().get_params()
+SKDA = DANNClassifier(**FIXED_STRENGTH).get_params()
 SHARED = dict(
     optimizer=SKDA["optimizer"],
     # a constant rate for every program: skada and the plain loops have no schedule, so

@@ -35,6 +35,7 @@ import warnings
 import numpy as np
 from _common import (
     accuracy_arguments,
+    at_fixed_strength,
     markdown_table,
     mean_sd,
     merged_records,
@@ -129,11 +130,13 @@ def fit_and_score(method, problem, seed, device, epochs):
                 model = ANCHORS[method](seed).fit(X[source], y[source])
             elif method in DG_METHODS:
                 model = DG_METHODS[method](random_state=seed, device=device,
-                                           max_epochs=epochs)
+                                           max_epochs=epochs,
+                                           **at_fixed_strength(DG_METHODS[method]))
                 model.fit(X[source], y[source], domains[source])
             else:
                 model = UDA_METHODS[method](random_state=seed, device=device,
-                                            max_epochs=epochs)
+                                            max_epochs=epochs,
+                                            **at_fixed_strength(UDA_METHODS[method]))
                 model.fit(X, np.where(target, -1, y), domains)
         seconds = time.perf_counter() - start
         auc = roc_auc_score(y[target], model.predict_proba(X[target])[:, 1])

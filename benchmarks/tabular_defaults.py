@@ -61,7 +61,7 @@ import time
 import warnings
 
 import numpy as np
-from _common import RESULTS, markdown_table, parallel_records
+from _common import RESULTS, at_fixed_strength, markdown_table, parallel_records
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
@@ -209,7 +209,8 @@ def fit_uda_check(stage, setting, config, problem, task, seed, method):
     start = time.perf_counter()
     X, y, domains, target = uda_data(task, seed)  # task: the draw or pair
     Estimator = {"ERM": ERMClassifier, "DANN": DANNClassifier}[method]
-    model = Estimator(optimizer__weight_decay=config["weight_decay"], random_state=seed)
+    model = Estimator(optimizer__weight_decay=config["weight_decay"], random_state=seed,
+                      **at_fixed_strength(Estimator))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(X, np.where(target, -1, y), domains=domains)

@@ -21,6 +21,7 @@ import time
 import numpy as np
 from _common import (
     accuracy_arguments,
+    at_fixed_strength,
     bar_chart,
     grouped,
     parallel_records,
@@ -50,7 +51,8 @@ def fit_and_score(task, method, seed, epochs, device):
         model = LogisticRegression(max_iter=2000).fit(X[~target], y[~target])
     else:
         Estimator = ERMClassifier if method == "ERM" else DANNClassifier
-        model = Estimator(max_epochs=epochs, random_state=seed, device=device).fit(
+        model = Estimator(max_epochs=epochs, random_state=seed, device=device,
+                          **at_fixed_strength(Estimator)).fit(
             X, np.where(target, -1, y), domains=domains)
     proba = model.predict_proba(X[target])[:, 1]
     predicted = model.predict(X[target])

@@ -4,6 +4,7 @@ Tiny networks and few epochs keep the suite within minutes on 2 cores; the
 tests check behaviour, not accuracy.
 """
 
+import inspect
 from pathlib import Path
 
 import torch
@@ -64,3 +65,13 @@ def domain_probe_accuracy(features, domains):
 
 #: the repository's root (examples/, benchmarks/ and the package beside tests/)
 REPO = Path(__file__).resolve().parents[1]
+
+
+def fixed_strength(Estimator):
+    """``{"lambda_": 1.0}`` where ``Estimator``'s strength defaults to ``"auto"``, else ``{}``.
+
+    ``"auto"`` trains six candidates; a test of a method's mechanism measures
+    one fit at the paper's strength.
+    """
+    default = inspect.signature(Estimator).parameters.get("lambda_")
+    return {"lambda_": 1.0} if default is not None and default.default == "auto" else {}

@@ -101,7 +101,7 @@ def test_unlabeled_rows_join_the_scaling_only_where_the_method_trains_on_them():
     X[200:] += 1e7  # the unlabeled (target) rows sit elsewhere
     y = np.where(np.arange(400) < 200, y, -1)
     d = np.r_[np.zeros(200), np.ones(200)]
-    dann = DANNClassifier(**TINY).fit(X, y, d)
+    dann = DANNClassifier(**TINY, lambda_=1.0).fit(X, y, d)
     np.testing.assert_allclose(dann.input_scaler_.center_, X.mean(axis=0), rtol=1e-5)
     with pytest.warns(UserWarning, match="ignores"):
         erm = ERMClassifier(**TINY).fit(X, y, d)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from helpers import CLASSIFIERS, TINY
+from helpers import CLASSIFIERS, TINY, fixed_strength
 from sklearn.exceptions import NotFittedError
 
 from skda import DANNClassifier, ERMClassifier
@@ -157,7 +157,8 @@ def test_module_returning_wrong_shape(moons_uda):
 ])
 def test_diverging_loss_names_epoch_and_parameters(Estimator, hint, moons_uda):
     X, y, d = moons_uda
-    clf = Estimator(**{**TINY, "max_epochs": 5}, optimizer=torch.optim.SGD, lr=1e20)
+    clf = Estimator(**{**TINY, "max_epochs": 5}, **fixed_strength(Estimator),
+                    optimizer=torch.optim.SGD, lr=1e20)
     with pytest.raises(ValueError, match=r"training loss became (nan|inf) at epoch \d+, batch \d+"
                        r"; training diverged\. " + hint):
         clf.fit(X * 1e3, y, domains=d)

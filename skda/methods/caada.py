@@ -50,13 +50,10 @@ class CAADAClassifier(_DANNEstimator, DomainClassifier):
     hidden_layer_sizes : tuple of int, default=(100,)
         Hidden layer widths of the default MLP backbone (ignored when
         ``module`` is given).
-    lambda_ : float or "auto", default=1.0
+    lambda_ : float or "auto", default="auto"
         Strength of the adversarial alignment: the gradient reversal
         coefficient.
-        ``"auto"``: chosen without target labels by
-        :class:`~skda.model_selection.StrengthSearch` among 0 (plain ERM,
-        with ERM's settings), 0.1, 0.3, 1 and 3, six fits in all (see
-        "Choosing hyper-parameters without target labels" in the docs).
+        {auto_strength}
     coral_weight : float, default=1.0
         Weight of the correlation-alignment penalty (DomainBed's scaling,
         see :func:`~skda.methods.coral.coral_penalty`). ``0`` is DANN.
@@ -79,7 +76,8 @@ class CAADAClassifier(_DANNEstimator, DomainClassifier):
     ----------
     latent_domain_labels_ : ndarray of shape (n_samples,)
         Only with ``latent_domains``: each training row's latent domain
-        (``0..latent_domains-1``), from the last epoch's clustering.
+        (``0..latent_domains-1``), from the last epoch's clustering (none when
+        ``lambda_="auto"`` keeps ERM, which infers no domains).
     {shared_attributes}
 
     See Also
@@ -126,7 +124,7 @@ class CAADAClassifier(_DANNEstimator, DomainClassifier):
         self,
         hidden_layer_sizes=(100,),
         *,
-        lambda_=1.0,
+        lambda_="auto",
         coral_weight=1.0,
         lambda_warmup=True,
         lr_annealing=True,

@@ -89,12 +89,9 @@ class CDANClassifier(_DANNEstimator, DomainClassifier):
     hidden_layer_sizes : tuple of int, default=(100,)
         Hidden layer widths of the default MLP backbone (ignored when
         ``module`` is given).
-    lambda_ : float or "auto", default=1.0
+    lambda_ : float or "auto", default="auto"
         Adaptation strength: the gradient reversal coefficient.
-        ``"auto"``: chosen without target labels by
-        :class:`~skda.model_selection.StrengthSearch` among 0 (plain ERM,
-        with ERM's settings), 0.1, 0.3, 1 and 3, six fits in all (see
-        "Choosing hyper-parameters without target labels" in the docs).
+        {auto_strength}
     entropy_conditioning : bool, default=False
         Weigh each row's domain loss by ``1 + exp(-entropy)`` of its
         prediction (CDAN+E), normalised within each domain.
@@ -117,7 +114,8 @@ class CDANClassifier(_DANNEstimator, DomainClassifier):
     ----------
     latent_domain_labels_ : ndarray of shape (n_samples,)
         Only with ``latent_domains``: each training row's latent domain
-        (``0..latent_domains-1``), from the last epoch's clustering.
+        (``0..latent_domains-1``), from the last epoch's clustering (none when
+        ``lambda_="auto"`` keeps ERM, which infers no domains).
     {shared_attributes}
 
     See Also
@@ -173,7 +171,7 @@ class CDANClassifier(_DANNEstimator, DomainClassifier):
         self,
         hidden_layer_sizes=(100,),
         *,
-        lambda_=1.0,
+        lambda_="auto",
         entropy_conditioning=False,
         lambda_warmup=True,
         lr_annealing=True,

@@ -115,14 +115,11 @@ class DeepCORALClassifier(LatentDomainsMixin, DomainClassifier):
         Hidden layer widths of the default MLP backbone (ignored when
         ``module`` is given). The moments are those of the last hidden
         layer's output.
-    lambda_ : float or "auto", default=1.0
+    lambda_ : float or "auto", default="auto"
         Weight of the penalty: the loss is ``label loss + lambda_ *
         penalty``. ``0`` is plain ERM (the penalty is still recorded).
         1.0 is DomainBed's default (``mmd_gamma``), for the same penalty.
-        ``"auto"``: chosen without target labels by
-        :class:`~skda.model_selection.StrengthSearch` among 0 (plain ERM,
-        with ERM's settings), 0.1, 0.3, 1 and 3, six fits in all (see
-        "Choosing hyper-parameters without target labels" in the docs).
+        {auto_strength}
     latent_domains : None or int >= 2, default=None
         Train on this many pseudo-domains inferred by clustering when
         ``fit`` gets ``domains=None`` (MMLD; see
@@ -135,7 +132,8 @@ class DeepCORALClassifier(LatentDomainsMixin, DomainClassifier):
     ----------
     latent_domain_labels_ : ndarray of shape (n_samples,)
         Only with ``latent_domains``: each training row's latent domain
-        (``0..latent_domains-1``), from the last epoch's clustering.
+        (``0..latent_domains-1``), from the last epoch's clustering (none when
+        ``lambda_="auto"`` keeps ERM, which infers no domains).
     {shared_attributes}
 
     See Also
@@ -203,7 +201,7 @@ class DeepCORALClassifier(LatentDomainsMixin, DomainClassifier):
         self,
         hidden_layer_sizes=(100,),
         *,
-        lambda_=1.0,
+        lambda_="auto",
         latent_domains=None,
         module=None,
         augment=None,

@@ -175,13 +175,10 @@ class DANNClassifier(_DANNEstimator, DomainClassifier):
     hidden_layer_sizes : tuple of int, default=(100,)
         Hidden layer widths of the default MLP backbone (ignored when
         ``module`` is given). Features are the last hidden layer's output.
-    lambda_ : float or "auto", default=1.0
+    lambda_ : float or "auto", default="auto"
         Adaptation strength: the gradient reversal coefficient. ``0`` trains
         the discriminator without letting it shape the features.
-        ``"auto"``: chosen without target labels by
-        :class:`~skda.model_selection.StrengthSearch` among 0 (plain ERM,
-        with ERM's settings), 0.1, 0.3, 1 and 3, six fits in all (see
-        "Choosing hyper-parameters without target labels" in the docs).
+        {auto_strength}
     lambda_warmup : bool, default=True
         Ramp the coefficient from 0 to ``lambda_`` with the paper's schedule
         ``2 / (1 + exp(-10 p)) - 1`` (``p``: fraction of training done).
@@ -204,7 +201,8 @@ class DANNClassifier(_DANNEstimator, DomainClassifier):
     ----------
     latent_domain_labels_ : ndarray of shape (n_samples,)
         Only with ``latent_domains``: each training row's latent domain
-        (``0..latent_domains-1``), from the last epoch's clustering.
+        (``0..latent_domains-1``), from the last epoch's clustering (none when
+        ``lambda_="auto"`` keeps ERM, which infers no domains).
     {shared_attributes}
 
     See Also
@@ -246,7 +244,7 @@ class DANNClassifier(_DANNEstimator, DomainClassifier):
         self,
         hidden_layer_sizes=(100,),
         *,
-        lambda_=1.0,
+        lambda_="auto",
         lambda_warmup=True,
         lr_annealing=True,
         discriminator_hidden_layer_sizes=(100,),

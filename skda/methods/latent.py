@@ -338,7 +338,9 @@ class LatentDomainsMixin:
             super().fit(X, y, domains=domains, sample_weight=sample_weight)
         finally:
             held = self.__dict__.pop("_latent_held_out", None)
-        if self._latent_k() is None:
+        if self._latent_k() is None or hasattr(self, "strength_"):
+            # "auto" took on the kept model's fitted state: its latent_domain_labels_, or
+            # none when the kept model is ERM, which inferred no domains
             return self
         clustering = dict(self.net_.callbacks_)["latent_domains"]
         if held is None:

@@ -97,13 +97,10 @@ class MCCClassifier(DomainClassifier):
     hidden_layer_sizes : tuple of int, default=(100,)
         Hidden layer widths of the default MLP backbone (ignored when
         ``module`` is given).
-    lambda_ : float or "auto", default=1.0
+    lambda_ : float or "auto", default="auto"
         Weight of the class-confusion loss (the paper's and TLlib's
         trade-off, 1): the adaptation strength. 0 is ERM.
-        ``"auto"``: chosen without target labels by
-        :class:`~skda.model_selection.StrengthSearch` among 0 (plain ERM,
-        with ERM's settings), 0.1, 0.3, 1 and 3, six fits in all (see
-        "Choosing hyper-parameters without target labels" in the docs).
+        {auto_strength}
         MCC's strength is kept by accuracy on held-out labeled rows
         (``selection="source"``), not by the confidence of its target
         predictions, which MCC's loss raises by itself.
@@ -192,7 +189,7 @@ class MCCClassifier(DomainClassifier):
         self,
         hidden_layer_sizes=(100,),
         *,
-        lambda_=1.0,
+        lambda_="auto",
         temperature=1.0,
         module=None,
         augment=None,

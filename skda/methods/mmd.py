@@ -142,14 +142,11 @@ class MMDClassifier(LatentDomainsMixin, DomainClassifier):
         Hidden layer widths of the default MLP backbone (ignored when
         ``module`` is given). The MMD is that of the last hidden layer's
         output.
-    lambda_ : float or "auto", default=1.0
+    lambda_ : float or "auto", default="auto"
         Weight of the penalty: the loss is ``label loss + lambda_ *
         penalty``. ``0`` is plain ERM (the penalty is still recorded). 1.0
         is the default of DomainBed (``mmd_gamma``) and of DAN's code.
-        ``"auto"``: chosen without target labels by
-        :class:`~skda.model_selection.StrengthSearch` among 0 (plain ERM,
-        with ERM's settings), 0.1, 0.3, 1 and 3, six fits in all (see
-        "Choosing hyper-parameters without target labels" in the docs).
+        {auto_strength}
     kernel : {{"adaptive", "fixed"}}, default="adaptive"
         The Gaussian kernels, summed, whose MMD is taken:
 
@@ -176,7 +173,8 @@ class MMDClassifier(LatentDomainsMixin, DomainClassifier):
     ----------
     latent_domain_labels_ : ndarray of shape (n_samples,)
         Only with ``latent_domains``: each training row's latent domain
-        (``0..latent_domains-1``), from the last epoch's clustering.
+        (``0..latent_domains-1``), from the last epoch's clustering (none when
+        ``lambda_="auto"`` keeps ERM, which infers no domains).
     {shared_attributes}
 
     See Also
@@ -251,7 +249,7 @@ class MMDClassifier(LatentDomainsMixin, DomainClassifier):
         self,
         hidden_layer_sizes=(100,),
         *,
-        lambda_=1.0,
+        lambda_="auto",
         kernel="adaptive",
         latent_domains=None,
         module=None,

@@ -191,7 +191,8 @@ def _fit_one(estimator, X, y, domains, sample_weight, rows):
     weights = {} if sample_weight is None else {"sample_weight": sample_weight[rows]}
     try:
         with unlabeled_rows_expected():  # ERM, the baseline, leaves the target rows out
-            estimator.fit(_safe_indexing(X, rows), y[rows], domains=domains[rows], **weights)
+            estimator.fit(_safe_indexing(X, rows), y[rows],
+                          domains=None if domains is None else domains[rows], **weights)
     except DivergenceError as error:
         return None, time.perf_counter() - start, error
     return estimator, time.perf_counter() - start, None
@@ -375,7 +376,9 @@ class StrengthSearch(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 f"param={self.param!r} is not a parameter of {type(self.estimator).__name__}.")
         strengths = sorted({0.0, *(float(s) for s in self.strengths)})
         y = np.asarray(y)
-        domains = np.zeros(len(y), dtype=int) if domains is None else np.asarray(domains)
+        # the candidates get domains as given: None lets a method infer them (latent_domains)
+        given = None if domains is None else np.asarray(domains)
+        domains = np.zeros(len(y), dtype=int) if domains is None else given
         if len(domains) != len(y):
             raise ValueError(
                 f"domains must hold one domain label per row of y ({len(y)} rows), got "
@@ -395,7 +398,7 @@ class StrengthSearch(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                       f"{self.label_shift_:.3f} > label_shift_tolerance="
                       f"{self.label_shift_tolerance:g}: ERM kept", flush=True)
         candidates = candidate_estimators(self.estimator, self.param, strengths)
-        fitted = self._fit_all(candidates, X, y, domains, sample_weight, ~valid, strengths)
+        fitted = self._fit_all(candidates, X, y, given, sample_weight, ~valid, strengths)
         if fitted[0][0] is None:  # the baseline's failure is the user's to see
             raise fitted[0][2]
         # a candidate that diverged is out of the running, not the end of the search
@@ -429,7 +432,7 @@ class StrengthSearch(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if self.refit:
             chosen = candidate_estimators(self.estimator, self.param, [self.strength_])
             (self.best_estimator_, _, error), = self._fit_all(
-                chosen, X, y, domains, sample_weight, np.ones(len(y), dtype=bool),
+                chosen, X, y, given, sample_weight, np.ones(len(y), dtype=bool),
                 [self.strength_])
             if error is not None:
                 raise error

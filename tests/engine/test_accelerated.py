@@ -11,7 +11,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from helpers import REPO, TINY, TINY_IMAGES
+from helpers import REPO, TINY, TINY_IMAGES, fixed_strength
 
 from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
 from skda.engine.batching import BalancedBatches, DomainData
@@ -22,8 +22,9 @@ accelerate = pytest.importorskip("accelerate")
 @pytest.mark.parametrize("Estimator", [ERMClassifier, DANNClassifier, CCSAClassifier])
 def test_single_process_accelerator_matches_plain_training(Estimator, multi_domain):
     X, y, d = multi_domain
-    plain = Estimator(**TINY, device="cpu").fit(X, y, domains=d)
-    accelerated = Estimator(**TINY, accelerator=accelerate.Accelerator(cpu=True))
+    plain = Estimator(**TINY, **fixed_strength(Estimator), device="cpu").fit(X, y, domains=d)
+    accelerated = Estimator(**TINY, **fixed_strength(Estimator),
+                            accelerator=accelerate.Accelerator(cpu=True))
     accelerated.fit(X, y, domains=d)
     from skda.engine import AcceleratedDomainNet
 
@@ -60,7 +61,7 @@ def test_replicas_share_an_epoch():
 @pytest.mark.gpu
 def test_mixed_precision_on_cuda(digit_images):
     X, y, d = digit_images
-    clf = DANNClassifier(**TINY_IMAGES, accelerator=accelerate.Accelerator(
+    clf = DANNClassifier(**TINY_IMAGES, lambda_=1.0, accelerator=accelerate.Accelerator(
         mixed_precision="fp16"))
     clf.fit(X, y, domains=d)
     assert next(clf.net_.module_.parameters()).is_cuda
@@ -80,7 +81,7 @@ torch.set_num_threads(1)
 accelerator = Accelerator(cpu=True)
 X, y, d = make_rotated_moons(random_state=0)
 clf = DANNClassifier(hidden_layer_sizes=(8,), max_epochs=3, batch_size=32, random_state=0,
-                     accelerator=accelerator)
+                     lambda_=1.0, accelerator=accelerator)
 clf.fit(X, np.where(d == "target", -1, y), domains=d)
 # one file per process: their stdout lines can interleave
 with open(f"{sys.argv[1]}/rank{accelerator.process_index}.json", "w") as out:

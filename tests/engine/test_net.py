@@ -28,7 +28,7 @@ def test_epoch_terms_are_batch_means(moons_uda):
     X, y, d = moons_uda
     # a tiny lr: the weights barely move between the step and the spy's read
     clf = DANNClassifier(max_epochs=1, batch_size=50, hidden_layer_sizes=(8,), lr=1e-12,
-                         callbacks=[Spy()], random_state=0).fit(X, y, domains=d)
+                         lambda_=1.0, callbacks=[Spy()], random_state=0).fit(X, y, domains=d)
     assert np.isclose(clf.net_.history[-1, "train_domain_acc"], np.mean(per_batch))
 
 
@@ -194,7 +194,7 @@ def test_ctrl_c_during_fit_stops_the_caller(moons_uda):
     from skda import DANNClassifier
 
     X, y, d = moons_uda
-    clf = DANNClassifier(hidden_layer_sizes=(4,), max_epochs=50, random_state=0,
+    clf = DANNClassifier(hidden_layer_sizes=(4,), max_epochs=50, random_state=0, lambda_=1.0,
                          callbacks=[_CtrlC()])
     with pytest.raises(KeyboardInterrupt, match="interrupted"):
         clf.fit(X, y, domains=d)

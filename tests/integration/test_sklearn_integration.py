@@ -108,7 +108,7 @@ def test_metadata_routing(multi_domain):
             return super().fit(X, y, domains=domains)
 
     with sklearn.config_context(enable_metadata_routing=True):
-        clf = Recording(**TINY).set_fit_request(domains=True)
+        clf = Recording(**TINY, lambda_=1.0).set_fit_request(domains=True)
         pipe = make_pipeline(StandardScaler(), clf)
         search = GridSearchCV(pipe, {"recording__lambda_": [0.0, 1.0]},
                               cv=LeaveOneGroupOut(), error_score="raise")

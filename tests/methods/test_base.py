@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from helpers import CLASSIFIERS, TINY
+from helpers import CLASSIFIERS, TINY, fixed_strength
 from torch import nn
 
 from skda import CCSAClassifier, DANNClassifier, ERMClassifier, SagNetClassifier
@@ -194,7 +194,8 @@ def test_history_records_method_terms(moons_uda):
                                        SagNetClassifier])
 def test_verbose_prints_one_row_per_epoch_and_quiet_at_zero(Estimator, multi_domain, capsys):
     X, y, d = multi_domain
-    Estimator(**{**TINY, "max_epochs": 3}, verbose=1).fit(X, y, domains=d)
+    Estimator(**{**TINY, "max_epochs": 3}, **fixed_strength(Estimator), verbose=1).fit(
+        X, y, domains=d)
     out = capsys.readouterr().out
     header, *rows = [line for line in out.splitlines() if line.strip() and "---" not in line]
     assert "epoch" in header and "train_loss" in header and "dur" in header

@@ -128,9 +128,9 @@ SMALL = dict(hidden_layer_sizes=(16,), max_epochs=20, lr=1e-2, random_state=0)
         AlternatingDomainsCDANN(**SMALL, lambda_=0.1),
         GroupDROClassifier(**SMALL),
         AlternatingDomainsCDAN(**SMALL, lambda_=0.1),
-        AlternatingDomainsDeepCORAL(**SMALL),
-        AlternatingDomainsMMD(**SMALL),
-        MCCClassifier(**SMALL),
+        AlternatingDomainsDeepCORAL(**SMALL, lambda_=1.0),
+        AlternatingDomainsMMD(**SMALL, lambda_=1.0),
+        MCCClassifier(**SMALL, lambda_=1.0),
         # a penalty of weight 100 from the 5th step stops the checks' tiny fits from learning
         AlternatingDomainsIRM(**SMALL, penalty_anneal_iters=30),
         AlternatingDomainsVREx(**SMALL, penalty_anneal_iters=5),

@@ -27,7 +27,7 @@ def style_digits():
 def test_latent_domains_recover_the_sites(three_sites, Estimator):
     """Measured (CPU): adjusted Rand index 0.917 against the withheld sites."""
     X, y, sites = three_sites
-    clf = Estimator(latent_domains=3, **TINY).fit(X, y)  # no site column, no domains
+    clf = Estimator(latent_domains=3, lambda_=1.0, **TINY).fit(X, y)  # no domains given
     assert clf.latent_domain_labels_.shape == (len(X),)
     assert clf.latent_domain_labels_.dtype.kind == "i"
     np.testing.assert_array_equal(clf.domains_, [0, 1, 2])
@@ -125,9 +125,10 @@ def test_unseen_site_accuracy_close_to_dann_with_true_sites():
         train = ~test
         models = {
             "erm": ERMClassifier(random_state=seed, **AS_GIVEN).fit(X[train], y[train]),
-            "true": DANNClassifier(random_state=seed, **AS_GIVEN).fit(
+            "true": DANNClassifier(lambda_=1.0, random_state=seed, **AS_GIVEN).fit(
                 X[train], y[train], domains=d[train]),
-            "latent": DANNClassifier(latent_domains=3, random_state=seed, **AS_GIVEN).fit(
+            "latent": DANNClassifier(latent_domains=3, lambda_=1.0, random_state=seed,
+                                     **AS_GIVEN).fit(
                 X[train], y[train]),
         }
         for name, model in models.items():

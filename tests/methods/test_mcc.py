@@ -117,7 +117,7 @@ def test_the_boundaries_move_into_the_gaps_of_the_target_data(seed):
 
 def test_the_same_seed_gives_the_same_model(moons_uda):
     X, y, d = moons_uda
-    first, second = (MCCClassifier(**TINY).fit(X, y, domains=d) for _ in range(2))
+    first, second = (MCCClassifier(**TINY, lambda_=1.0).fit(X, y, domains=d) for _ in range(2))
     np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
     history = first.net_.history[-1]
     assert history["train_mcc_loss"] > 0 and history["train_label_loss"] > 0
@@ -125,14 +125,14 @@ def test_the_same_seed_gives_the_same_model(moons_uda):
 
 def test_a_single_domain_with_unlabeled_rows_is_semi_supervised(moons):
     X, y, _, target = moons
-    clf = MCCClassifier(**TINY).fit(X, np.where(target, -1, y))
+    clf = MCCClassifier(**TINY, lambda_=1.0).fit(X, np.where(target, -1, y))
     assert clf.domains_.tolist() == [0] and clf.net_.history[-1, "train_mcc_loss"] > 0
 
 
 def test_without_unlabeled_rows_it_warns_that_it_is_erm(moons):
     X, y, d, _ = moons
     with pytest.warns(UserWarning, match="no unlabeled rows"):
-        clf = MCCClassifier(**TINY).fit(X, y, domains=d)
+        clf = MCCClassifier(**TINY, lambda_=1.0).fit(X, y, domains=d)
     assert clf.net_.history[-1, "train_mcc_loss"] == 0
 
 

@@ -248,7 +248,8 @@ def test_schedules_span_the_planned_length_when_early_stopping_caps_a_huge_max_e
     monkeypatch.setattr(skda.methods.base, "AUTO_STEPS", 12)
     X, y, d = moons_uda
     clf = DANNClassifier(hidden_layer_sizes=(8,), max_epochs=10**9, batch_size=len(X),
-                         random_state=0, early_stopping=True, n_iter_no_change=20)
+                         lambda_=1.0, random_state=0, early_stopping=True,
+                         n_iter_no_change=20)
     clf.fit(X, y, domains=d)
     assert clf.n_iter_ > 12
     assert clf.net_.module_.reversal_coeff == pytest.approx(clf.lambda_, rel=1e-3)

@@ -210,10 +210,11 @@ def test_the_search_checks_what_it_is_given(moons_uda):
 
 
 @pytest.mark.parametrize("Method", UDA_METHODS)
-def test_auto_strength_fits_the_kept_strength(Method, moons_uda):
+def test_auto_strength_is_the_default_and_fits_the_kept_strength(Method, moons_uda):
     X, y, d = moons_uda
-    clf = Method(**TINY, lambda_="auto").fit(X, y, domains=d)
-    assert clf.get_params()["lambda_"] == "auto"  # the parameter is never overwritten
+    clf = Method(**TINY).fit(X, y, domains=d)
+    # the default, and the parameter is never overwritten by the strength kept
+    assert clf.get_params()["lambda_"] == "auto"
     assert clf.strength_ in clf.strength_search_["strength"]
     assert clf.strength_search_["selected"].sum() == 1
     assert clf.predict_proba(X).shape == (len(X), 2)
@@ -288,10 +289,21 @@ def test_a_diverging_candidate_is_left_out_not_fatal(moons_uda):
     assert results["error"][0] is None and search.strength_ in (0.0, 1.0)
 
 
-def test_auto_strength_refuses_latent_domains_and_forgets_an_earlier_search(moons_uda):
+def test_auto_strength_with_latent_domains_lets_the_candidates_infer_them(moons_uda):
+    # the default strength must not break latent_domains: domains=None reaches the candidates
+    X, y, _ = moons_uda
+    clf = DeepCORALClassifier(**TINY, latent_domains=2).fit(
+        X[y != -1], y[y != -1])
+    assert clf.lambda_ == "auto" and clf.strength_ in (0.0, 0.1, 0.3, 1.0, 3.0)
+    if clf.strength_ > 0:
+        assert set(clf.latent_domain_labels_) <= {0, 1}
+        assert len(clf.latent_domain_labels_) == (y != -1).sum()
+    else:
+        assert not hasattr(clf, "latent_domain_labels_")
+
+
+def test_auto_strength_forgets_an_earlier_search(moons_uda):
     X, y, d = moons_uda
-    with pytest.raises(ValueError, match="lambda_='auto' holds out a slice of every domain"):
-        DANNClassifier(**TINY, lambda_="auto", latent_domains=2).fit(X, y)
     clf = DANNClassifier(**TINY, lambda_="auto").fit(X, y, domains=d)
     assert hasattr(clf, "strength_")
     clf.set_params(lambda_=1.0).fit(X, y, domains=d)
