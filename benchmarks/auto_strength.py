@@ -4,10 +4,10 @@
 (set ``SKDA_DATA``; data read with ``download_if_missing=False``).
 
 For each problem, seed and unsupervised DA method (DANN, CDANN, CDAN, CAADA,
-Deep CORAL, MMD, MCC), every candidate strength of
-:class:`skda.model_selection.StrengthSearch` (``lambda_`` in STRENGTHS, 0
-being ERM with ERM's settings) is trained twice, with the method's other
-defaults:
+Deep CORAL, MMD, MCC; in the dg suite also IRM, V-REx, GroupDRO, Mixup, CCSA
+and SagNet), every candidate strength of ``"auto"`` (0, being ERM with ERM's
+settings, and the method's ``_strength_grid``) is trained twice, with the
+method's other defaults:
 
 - on all rows but the held-out slice of the labeled rows (the search's
   candidates: the rules read their predictions), and
@@ -15,7 +15,8 @@ defaults:
 
 Rows of the report, target accuracy (mean over problems):
 
-- ERM (strength 0), the method's fixed default (``lambda_=1``), and the
+- ERM (strength 0), the fixed strength (``lambda_=1``, the UDA methods'
+  default before ``"auto"``; the constructor's default for the others), and the
   oracle (the best strength by target accuracy: a bound, not a method);
 - the picks of each label-free rule, refitted on all rows:
   ``lambda_="auto"`` (what the estimators run: ERM when the labeled
@@ -34,7 +35,7 @@ Rows of the report, target accuracy (mean over problems):
   domain classifier on the inputs), ``IWV, safe`` (the IWV pick only where
   its risk beats ERM's by one standard error of the paired difference);
 - ``mean of candidates`` and ``mean of refits``: the candidates' averaged
-  probabilities (aggregations: ``len(STRENGTHS)`` models at prediction).
+  probabilities (aggregations: every candidate at prediction).
 
 "Gain kept" is the share of the oracle's gain over ERM that a row keeps,
 over the problems where the oracle gains; "worst vs ERM" the largest loss
@@ -65,7 +66,15 @@ import time
 import warnings
 
 import numpy as np
-from _common import accuracy_arguments, markdown_table, parallel_records, run_and_save, run_stamp
+from _common import (
+    FIXED_STRENGTH,
+    accuracy_arguments,
+    markdown_table,
+    merged_records,
+    parallel_records,
+    run_and_save,
+    run_stamp,
+)
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
@@ -73,12 +82,18 @@ from tabular_defaults import merge_small_domains, site_shift_in_raw_units
 
 from skda import (
     CAADAClassifier,
+    CCSAClassifier,
     CDANClassifier,
     CDANNClassifier,
     DANNClassifier,
     DeepCORALClassifier,
+    GroupDROClassifier,
+    IRMClassifier,
     MCCClassifier,
+    MixupClassifier,
     MMDClassifier,
+    SagNetClassifier,
+    VRExClassifier,
 )
 from skda.datasets import (
     fetch_amazon_reviews,
@@ -101,11 +116,29 @@ from skda.model_selection._strength import (
     validation_accuracy,
 )
 
-STRENGTHS = (0.0, 0.1, 0.3, 1.0, 3.0)
-DEFAULT = STRENGTHS.index(1.0)
 METHODS = {"DANN": DANNClassifier, "CDANN": CDANNClassifier, "CDAN": CDANClassifier,
            "CAADA": CAADAClassifier, "Deep CORAL": DeepCORALClassifier, "MMD": MMDClassifier,
-           "MCC": MCCClassifier}
+           "MCC": MCCClassifier, "IRM": IRMClassifier, "V-REx": VRExClassifier,
+           "GroupDRO": GroupDROClassifier, "Mixup": MixupClassifier, "CCSA": CCSAClassifier,
+           "SagNet": SagNetClassifier}
+#: methods that learn from labeled rows only: the dg suite's alone
+DG_ONLY = {"IRM", "V-REx", "GroupDRO", "Mixup", "CCSA", "SagNet"}
+
+
+def strengths_of(method):
+    """The candidates of ``"auto"`` for ``method``: 0 (ERM) and the method's grid."""
+    return (0.0, *METHODS[method]._strength_grid)
+
+
+def fixed_of(method):
+    """Index in :func:`strengths_of` of the fixed strength: the constructor's default, or
+    lambda_=1 where "auto" is the default (the UDA methods' default before it)."""
+    Method = METHODS[method]
+    default = inspect.signature(Method).parameters[Method._strength_param].default
+    if default == "auto":
+        default = FIXED_STRENGTH[Method._strength_param]
+    return strengths_of(method).index(default)
+
 AMAZON = {"B": "books", "D": "dvd", "E": "electronics", "K": "kitchen"}
 DEV_AMAZON = ["B→K", "D→E", "K→B", "E→B"]
 #: four of the eight other pairs, one from each source (the budget of one session's CPU)
@@ -124,6 +157,7 @@ SUITES = {
 }
 #: methods that need unlabeled rows, left out of the dg suite
 UDA_ONLY = {"MCC"}
+FIXED_ROW = "fixed default"
 #: rows of each side of the diabetes problem, drawn per seed (all 99,493 would take hours)
 DIABETES_ROWS = 3000
 #: what lambda_="auto" runs: ERM outright when the labeled domains' class mixes differ,
@@ -232,11 +266,12 @@ def scored(arrays, method):
              **{f"consensus, tolerance {t:g}": select_consensus(
                  target_proba, valid_proba, valid_y, tolerance=t) for t in (0.5, 2, 3)},
              "consensus, no check": int(np.argmax(ensemble_agreement(target_proba))),
-             "fixed default, checked": checked_against_baseline(DEFAULT, valid_proba, valid_y),
+             "fixed default, checked": checked_against_baseline(
+                 fixed_of(method), valid_proba, valid_y),
              "source": source,
              "IWV": iwv, "IWV, safe": iwv_safe}
     return dict(
-        strengths=list(STRENGTHS), picks=picks, label_shift=label_shift,
+        strengths=list(strengths_of(method)), picks=picks, label_shift=label_shift,
         accuracy=[float(np.mean(p.argmax(1) == target_y)) for p in full],
         validation_accuracy=validation_accuracy(valid_proba, valid_y).tolist(),
         mean_of_candidates=float(np.mean(target_proba.mean(0).argmax(1) == target_y)),
@@ -252,7 +287,7 @@ def rescored(records, raw):
     return out
 
 
-def run_problem(problem, seed, epochs, device, raw=None, dg=False):
+def run_problem(problem, seed, epochs, device, raw=None, dg=False, methods=tuple(METHODS)):
     start = time.perf_counter()
     X, y, d, target = problem_data(problem, seed)
     y_train = np.where(target, -1, y)
@@ -266,9 +301,10 @@ def run_problem(problem, seed, epochs, device, raw=None, dg=False):
     records = []
     erm = None
     for name, Method in METHODS.items():
-        if dg and name in UDA_ONLY:
+        if name not in methods or (dg and name in UDA_ONLY) or (not dg and name in DG_ONLY):
             continue
-        candidates = candidate_estimators(Method(**kw), "lambda_", STRENGTHS)
+        candidates = candidate_estimators(Method(**kw), Method._strength_param,
+                                          strengths_of(name))
         split, full = [], []
         for k, candidate in enumerate(candidates):
             if k == 0 and erm is not None:  # ERM is every method's strength 0
@@ -302,15 +338,16 @@ def run_problem(problem, seed, epochs, device, raw=None, dg=False):
 def run(args):
     problems = [p for p in SUITES[args.suite]
                 if not args.only or any(part in p for part in args.only.split(","))]
-    jobs = [(p, s, args.epochs, args.device, args.raw, args.suite == "dg")
+    jobs = [(p, s, args.epochs, args.device, args.raw, args.suite == "dg", args.methods)
             for s in range(args.first_seed, args.first_seed + args.seeds) for p in problems]
-    return [r for batch in parallel_records(run_problem, jobs, args) for r in batch]
+    records = [r for batch in parallel_records(run_problem, jobs, args) for r in batch]
+    return merged_records(args, f"auto_strength_{args.suite}") + records
 
 
 def rows_of(record):
     """Target accuracy of each report row for one (problem, seed, method) record."""
     acc = record["accuracy"]
-    rows = {"ERM": acc[0], "fixed default (lambda_=1)": acc[DEFAULT], "oracle": max(acc)}
+    rows = {"ERM": acc[0], FIXED_ROW: acc[fixed_of(record["method"])], "oracle": max(acc)}
     rows.update({rule: acc[record["picks"][rule]] for rule in RULES})
     rows["mean of candidates"] = record["mean_of_candidates"]
     rows["mean of refits"] = record["mean_of_refits"]
@@ -338,6 +375,15 @@ def summary(records):
     return out
 
 
+def candidates_text(records):
+    """Each method's candidate strengths, methods of one grid together."""
+    grids = {}
+    for method in dict.fromkeys(r["method"] for r in records):
+        grid = ", ".join(f"{s:g}" for s in strengths_of(method))
+        grids.setdefault(f"{METHODS[method]._strength_param} = {grid}", []).append(method)
+    return "; ".join(f"{text} ({', '.join(names)})" for text, names in grids.items())
+
+
 def report(records, args, seconds):
     stats = summary(records)
     problems = list(dict.fromkeys(r["problem"] for r in records))
@@ -345,13 +391,15 @@ def report(records, args, seconds):
     lines = [f"# Adaptation strength without target labels: {args.suite} suite", "",
              "Generated by `python benchmarks/auto_strength.py --suite "
              f"{args.suite} --seeds {args.seeds} --first-seed {args.first_seed}`. "
-             f"Candidates lambda_ = {', '.join(f'{s:g}' for s in STRENGTHS)} (0: ERM with "
-             "ERM's settings), every other setting the method's default. "
+             f"Candidates (0: ERM with ERM's settings): {candidates_text(records)}; every "
+             "other setting the method's default. "
              f"{len(problems)} problems: {', '.join(problems)}.", "",
              run_stamp(args, seconds), "",
              "Target accuracy, mean over problems and seeds; gain kept = share of the "
              "oracle's gain over ERM; worst = largest loss to ERM on one problem (points); "
-             "lost = problems more than 0.5 points below ERM.", ""]
+             "lost = problems more than 0.5 points below ERM. The fixed default is lambda_=1 "
+             "for the UDA methods (their default before lambda_=\"auto\"), the "
+             "constructor's default for the others.", ""]
     header = ["row", *(m for m in METHODS if (m, "ERM") in stats)]
     table = []
     for row in rows_names:
@@ -383,8 +431,8 @@ def report(records, args, seconds):
               "Label shift: the labeled domains' difference in class mix "
               "(`between_domain_label_shift`, 0 with a single labeled domain); above "
               f"{LABEL_SHIFT_TOLERANCE:g} the search keeps ERM without trying adaptation "
-              "(in domain generalization: for the methods that align domains, all of "
-              "this suite's)."]
+              "(in domain generalization: only for the methods that align domains, DANN, "
+              "CDANN, CDAN, CAADA, Deep CORAL and MMD)."]
     return "\n".join(lines) + "\n"
 
 
@@ -398,7 +446,7 @@ def main():
                                  "other rules without refitting (default: not saved)")
 
     args = accuracy_arguments(__doc__.splitlines()[0], seeds=1, epochs="auto", only=True,
-                              extra=suite_argument)
+                              methods=list(METHODS), extra=suite_argument)
     if args.suite == "dev" and args.first_seed == 0:
         args.first_seed = 100
     if args.report_only and args.raw:  # every rule scored again from the saved predictions

@@ -248,6 +248,15 @@ AUTO_STRENGTH_DOC = """\
         the fixed strength 1 lost more than half a point to ERM in 57 of
         112 (method, problem) pairs, ``"auto"`` in 4."""
 
+#: the same for a method that learns from labeled rows only (domain generalization)
+AUTO_STRENGTH_DG_DOC = """\
+``"auto"``{default}: chosen by
+        :class:`~skda.model_selection.StrengthSearch` among 0 (plain ERM,
+        with ERM's settings) and {grid}, by accuracy on a held-out fifth of
+        every domain's labeled rows (DomainBed's training-domain validation),
+        then refitted: {fits} fits in all. Measured on held-out domains in
+        ``benchmarks/results/auto_strength_dg.md``."""
+
 STRENGTH_ATTRIBUTES_DOC = """
     strength_ : float
         Only with ``{param}="auto"``: the strength kept (0: plain ERM, whose
@@ -336,10 +345,16 @@ def fill_doc(cls):
         shared = CLASS_WEIGHT_DOC + shared
     attributes = SHARED_ATTRIBUTES_DOC.format(
         target_attributes=CLASSIFIER_ATTRIBUTES_DOC if classifier else REGRESSOR_ATTRIBUTES_DOC)
+    auto = AUTO_STRENGTH_DOC
     if cls._strength_param:
         attributes += STRENGTH_ATTRIBUTES_DOC.format(param=cls._strength_param)
+        if not cls._uses_unlabeled:
+            grid = [f"{g:g}" for g in cls._strength_grid]
+            auto = AUTO_STRENGTH_DG_DOC.format(
+                default=" (the default)" if defaults[cls._strength_param] == "auto" else "",
+                grid=", ".join(grid[:-1]) + " and " + grid[-1], fits=len(grid) + 2)
     cls.__doc__ = cls.__doc__.format(shared_parameters=shared, shared_attributes=attributes,
-                                     auto_strength=AUTO_STRENGTH_DOC)
+                                     auto_strength=auto)
     return cls
 
 
@@ -385,8 +400,14 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
     _supports_accelerator = True
     #: parameters named in the advice when training diverges
     _divergence_params = ("lr",)
+    #: the method's name in tables (see :func:`skda.utils.estimator_info`)
+    _display_name = None
+    #: the settings it serves, from :data:`skda.utils.SETTINGS`
+    _settings = ()
     #: the parameter that takes ``"auto"``: the adaptation strength (None: no such)
     _strength_param = None
+    #: the strengths ``"auto"`` tries besides 0 (ERM)
+    _strength_grid = (0.1, 0.3, 1.0, 3.0)
     #: the rule ``"auto"`` keeps a strength by in unsupervised DA (StrengthSearch's selection)
     _strength_selection = "entropy"
     #: whether the extra loss aligns the domains' features (StrengthSearch then checks the
@@ -541,6 +562,9 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
         domain_names, domain_codes = self._encode_domains(X, domains)
         weights = self._row_weights(
             X, codes, labeled, (domain_names, domain_codes), fitted, sample_weight)
+        # "auto" searches every row (each candidate drops what it cannot use): arrays and
+        # frames as given (their dtype and column names intact), anything else validated
+        searched = given if isinstance(given, np.ndarray) or hasattr(given, "iloc") else X
         if not self._uses_unlabeled and not labeled.all():
             # one rule for every estimator: the marker always means unlabeled, and an
             # estimator that cannot learn from such rows says that it drops them
@@ -561,12 +585,8 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
                 "per row of X (e.g. the site or the source/target split)."
             )
         if self._strength_param and getattr(self, self._strength_param) == "auto":
-            # validated above as for one fit (domains, weights); the search holds rows out
-            # by indexing: arrays and frames as given (their dtype and column names
-            # intact), anything else as validated
-            indexable = isinstance(given, np.ndarray) or hasattr(given, "iloc")
-            return self._fit_auto_strength(given if indexable else X, y, domains,
-                                           sample_weight)
+            # validated above as for one fit: domains, weights, the number of domains
+            return self._fit_auto_strength(searched, y, domains, sample_weight)
         _warn_tiny_domains(domain_names, domain_codes)
         X = self._fit_input_scaler(X)
         rng = check_random_state(self.random_state)
@@ -634,10 +654,12 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
         """
         from ..model_selection import StrengthSearch
 
+        grid = self._strength_grid
         search = StrengthSearch(
-            clone(self).set_params(**{self._strength_param: 1.0}),
-            param=self._strength_param, selection=self._strength_selection,
-            random_state=self.random_state, verbose=self.verbose)
+            clone(self).set_params(**{self._strength_param: grid[0]}),
+            param=self._strength_param, strengths=(0.0, *grid),
+            selection=self._strength_selection, random_state=self.random_state,
+            verbose=self.verbose)
         search.fit(X, y, domains=domains, sample_weight=sample_weight)
         best = search.best_estimator_
         params = set(best.get_params())

@@ -111,6 +111,9 @@ class CAADAClassifier(_DANNEstimator, DomainClassifier):
     True
     """
 
+    _display_name = "CAADA"
+    _settings = ("unsupervised DA", "domain generalization")
+
     _parameter_constraints = {
         **DomainClassifier._parameter_constraints, **_DANNEstimator._dann_constraints,
         **LATENT_DOMAINS_CONSTRAINTS,

@@ -9,7 +9,7 @@ import numbers
 
 import torch.nn.functional as F
 
-from .._params import BOOLEAN, Interval
+from .._params import BOOLEAN, Interval, Options
 from ..engine import Adam, DomainAlgorithm
 from .base import DomainClassifier, fill_doc
 
@@ -114,10 +114,11 @@ class CCSAClassifier(DomainClassifier):
         Hidden layer widths of the default MLP backbone (ignored for images
         and when ``module`` is given). The pairs are compared on the last
         hidden layer's output.
-    alpha : float, default=0.25
+    alpha : float or "auto", default=0.25
         Weight of the alignment terms, in ``[0, 1]``: the loss is
         ``(1 - alpha) * cross-entropy + alpha * (alignment + separation)``.
         0.25 is the official code's value; 0 is plain ERM.
+        {auto_strength}
     margin : float, default=1.0
         Distance beyond which a different-class pair costs nothing. With
         ``normalize_features`` the distances lie in ``[0, 2]``, and in
@@ -176,14 +177,21 @@ class CCSAClassifier(DomainClassifier):
     array(['source', 'target'], dtype='<U6')
     """
 
+    _display_name = "CCSA"
+    _settings = ("few-shot DA", "domain generalization")
+
     _parameter_constraints = {
         **DomainClassifier._parameter_constraints,
-        "alpha": [Interval(numbers.Real, 0, 1)],
+        "alpha": [Interval(numbers.Real, 0, 1), Options("auto")],
         "margin": [Interval(numbers.Real, 0)],
         "normalize_features": [BOOLEAN],
     }
     _min_domains = 2
     _divergence_params = ("lr", "alpha")
+    _strength_param = "alpha"
+    #: around the official code's 0.25, within [0, 1]
+    _strength_grid = (0.1, 0.25, 0.5, 0.75)
+    _strength_selection = "source"
 
     def __init__(
         self,

@@ -160,6 +160,9 @@ class CDANClassifier(_DANNEstimator, DomainClassifier):
     (3,)
     """
 
+    _display_name = "CDAN"
+    _settings = ("unsupervised DA", "domain generalization")
+
     _parameter_constraints = {
         **DomainClassifier._parameter_constraints, **_DANNEstimator._dann_constraints,
         **LATENT_DOMAINS_CONSTRAINTS,

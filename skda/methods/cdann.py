@@ -133,6 +133,9 @@ class CDANNClassifier(_DANNEstimator, DomainClassifier):
     ['site0', 'site1', 'site2']
     """
 
+    _display_name = "CDANN"
+    _settings = ("unsupervised DA", "domain generalization")
+
     _parameter_constraints = {
         **DomainClassifier._parameter_constraints, **_DANNEstimator._dann_constraints,
         **LATENT_DOMAINS_CONSTRAINTS,

@@ -187,6 +187,9 @@ class DeepCORALClassifier(LatentDomainsMixin, DomainClassifier):
     True
     """
 
+    _display_name = "Deep CORAL"
+    _settings = ("unsupervised DA", "domain generalization")
+
     _parameter_constraints = {
         **DomainClassifier._parameter_constraints,
         **LATENT_DOMAINS_CONSTRAINTS,

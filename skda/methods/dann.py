@@ -234,6 +234,9 @@ class DANNClassifier(_DANNEstimator, DomainClassifier):
     array(['source', 'target'], dtype='<U6')
     """
 
+    _display_name = "DANN"
+    _settings = ("unsupervised DA", "domain generalization")
+
     _parameter_constraints = {
         **DomainClassifier._parameter_constraints, **_DANNEstimator._dann_constraints,
         **LATENT_DOMAINS_CONSTRAINTS,
@@ -317,6 +320,9 @@ class DANNRegressor(_DANNEstimator, DomainRegressor):
     >>> reg.predict(X[:2]).shape
     (2,)
     """
+
+    _display_name = "DANN"
+    _settings = ("unsupervised DA", "domain generalization")
 
     _parameter_constraints = {
         **DomainRegressor._parameter_constraints, **_DANNEstimator._dann_constraints}

@@ -278,6 +278,9 @@ class DDAIGClassifier(DomainClassifier):
     (299,)
     """
 
+    _display_name = "DDAIG"
+    _settings = ("domain generalization",)
+
     _parameter_constraints = {
         **DomainClassifier._parameter_constraints,
         "alpha": [Interval(numbers.Real, 0, 1)],

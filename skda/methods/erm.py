@@ -46,6 +46,9 @@ class ERMClassifier(DomainClassifier):
     (3,)
     """
 
+    _display_name = "ERM"
+    _settings = ("baseline",)
+
     def __init__(
         self,
         hidden_layer_sizes=(100,),
@@ -111,6 +114,9 @@ class ERMRegressor(DomainRegressor):
     >>> reg.predict(X[:3]).shape
     (3,)
     """
+
+    _display_name = "ERM"
+    _settings = ("baseline",)
 
     def __init__(
         self,

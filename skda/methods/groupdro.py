@@ -1,13 +1,12 @@
 """Group distributionally robust optimisation (GroupDRO; Sagawa et al., ICLR 2020)."""
 
-import numbers
 
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from .._params import Interval, Options
+from .._params import Options
 from ..engine import Adam, DomainAlgorithm, algorithm_of
-from .base import DomainClassifier, fill_doc
+from .base import STRENGTH, DomainClassifier, fill_doc
 
 
 class GroupDRO(DomainAlgorithm):
@@ -70,10 +69,11 @@ class GroupDROClassifier(DomainClassifier):
     hidden_layer_sizes : tuple of int, default=(100,)
         Hidden layer widths of the default MLP backbone (ignored when
         ``module`` is given).
-    eta : float, default=0.01
+    eta : float or "auto", default=0.01
         Step size of the group weights' update (DomainBed's and the paper's
         0.01): the adaptation strength. 0 keeps the weights uniform, the
         average of the groups' losses.
+        {auto_strength}
     group_by : {{"domain", "domain_class"}}, default="domain"
         The groups whose worst loss is minimised. With ``"domain_class"``
         every class counts the same from the start (the loss is a mixture of
@@ -116,11 +116,18 @@ class GroupDROClassifier(DomainClassifier):
     (2, 2)
     """
 
+    _display_name = "GroupDRO"
+    _settings = ("domain generalization",)
+
     _parameter_constraints = {
         **DomainClassifier._parameter_constraints,
-        "eta": [Interval(numbers.Real, 0)],
+        "eta": STRENGTH,
         "group_by": [Options("domain", "domain_class")],
     }
+    _strength_param = "eta"
+    #: DomainBed's search range, 10^[-3, -1], around its default 0.01
+    _strength_grid = (0.001, 0.01, 0.1)
+    _strength_selection = "source"
     _divergence_params = ("lr", "eta")
 
     def __init__(

@@ -14,7 +14,7 @@ from skorch.callbacks import Callback
 
 from .._params import Interval
 from ..engine import Adam, DomainAlgorithm, algorithm_of, training_steps_done
-from .base import DomainClassifier, fill_doc
+from .base import STRENGTH, DomainClassifier, fill_doc
 
 
 def _labeled(y):
@@ -184,9 +184,13 @@ class _PenaltyEstimator:
     """What IRM and V-REx share: the penalty parameters, their schedule, the network."""
 
     _penalty_constraints = {
-        "penalty_weight": [Interval(numbers.Real, 0)],
+        "penalty_weight": STRENGTH,
         "penalty_anneal_iters": [Interval(numbers.Integral, 0)],
     }
+    _strength_param = "penalty_weight"
+    #: DomainBed's search range, 10^[-1, 5], around its defaults (IRM 100, V-REx 10)
+    _strength_grid = (1.0, 10.0, 100.0, 1000.0)
+    _strength_selection = "source"
     # the penalties compare domains: one domain has nothing to be invariant across
     _min_domains = 2
     _divergence_params = ("lr", "penalty_weight")
@@ -222,11 +226,12 @@ class IRMClassifier(_PenaltyEstimator, DomainClassifier):
     hidden_layer_sizes : tuple of int, default=(100,)
         Hidden layer widths of the default MLP backbone (ignored when
         ``module`` is given). Features are the last hidden layer's output.
-    penalty_weight : float, default=100.0
+    penalty_weight : float or "auto", default=100.0
         Adaptation strength: the weight of the penalty after the anneal
         (DomainBed's ``irm_lambda``, 100 by default, searched over
         ``[0.1, 1e5]``). ``0`` (with ``penalty_anneal_iters=0``) is ERM on
         the mean of the domains' risks.
+        {auto_strength}
     penalty_anneal_iters : int, default=200
         Optimizer steps trained with penalty weight 1 before
         ``penalty_weight`` applies (DomainBed's ``irm_penalty_anneal_iters``).
@@ -284,6 +289,9 @@ class IRMClassifier(_PenaltyEstimator, DomainClassifier):
     >>> sorted(k for k in clf.net_.history[-1] if k in ("train_risk", "train_penalty"))
     ['train_penalty', 'train_risk']
     """
+
+    _display_name = "IRM"
+    _settings = ("domain generalization",)
 
     _parameter_constraints = {
         **DomainClassifier._parameter_constraints, **_PenaltyEstimator._penalty_constraints}

@@ -173,6 +173,9 @@ class MCCClassifier(DomainClassifier):
     (150,)
     """
 
+    _display_name = "MCC"
+    _settings = ("unsupervised DA",)
+
     _parameter_constraints = {
         **DomainClassifier._parameter_constraints,
         "temperature": [Interval(numbers.Real, 0, closed="neither")],

@@ -1,13 +1,11 @@
 """Inter-domain mixup (Yan et al. 2020; Wang et al. 2020; DomainBed's Mixup)."""
 
-import numbers
 from typing import NamedTuple
 
 import torch
 
-from .._params import Interval
 from ..engine import Adam, DomainAlgorithm
-from .base import DomainClassifier, fill_doc
+from .base import STRENGTH, DomainClassifier, fill_doc
 
 
 class DomainPairs(NamedTuple):
@@ -153,12 +151,13 @@ class MixupClassifier(DomainClassifier):
     hidden_layer_sizes : tuple of int, default=(100,)
         Hidden layer widths of the default MLP backbone (ignored when
         ``module`` is given).
-    alpha : float, default=0.2
+    alpha : float or "auto", default=0.2
         Concentration of the ``Beta(alpha, alpha)`` distribution of the
         mixing weight ``lam`` (DomainBed's ``mixup_alpha``, 0.2): the
         adaptation strength. Small values keep most mixtures near one of
         their two rows; 1 draws ``lam`` uniformly; large values mix halfway.
         0 never mixes: plain ERM on balanced batches.
+        {auto_strength}
     {shared_parameters}
 
     Attributes
@@ -214,10 +213,17 @@ class MixupClassifier(DomainClassifier):
     True
     """
 
+    _display_name = "Mixup"
+    _settings = ("domain generalization",)
+
     _parameter_constraints = {
         **DomainClassifier._parameter_constraints,
-        "alpha": [Interval(numbers.Real, 0)],
+        "alpha": STRENGTH,
     }
+    _strength_param = "alpha"
+    #: DomainBed's search range, 10^[-1, 1], with its default 0.2
+    _strength_grid = (0.1, 0.2, 1.0, 10.0)
+    _strength_selection = "source"
     _min_domains = 2
     _uses_unlabeled = False
     _divergence_params = ("lr",)

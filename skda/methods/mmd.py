@@ -234,6 +234,9 @@ class MMDClassifier(LatentDomainsMixin, DomainClassifier):
     True
     """
 
+    _display_name = "MMD"
+    _settings = ("unsupervised DA", "domain generalization")
+
     _parameter_constraints = {
         **DomainClassifier._parameter_constraints,
         "kernel": [Options("adaptive", "fixed")],

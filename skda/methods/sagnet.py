@@ -17,7 +17,7 @@ from .._params import NONE, Interval, Satisfies
 from ..engine import Adam, DomainAlgorithm, update
 from ..modules import GlobalAvgPool, ImageStandardization, randomize_content, randomize_style
 from ._backbone import probe_output
-from .base import DomainClassifier, fill_doc
+from .base import STRENGTH, DomainClassifier, fill_doc
 
 
 def uniform_cross_entropy(logits):
@@ -112,9 +112,11 @@ class SagNetClassifier(DomainClassifier):
     hidden_layer_sizes : tuple of int, default=(100,)
         Hidden layer widths of the default MLP backbone (ignored for images
         and when ``module`` is given).
-    adv_weight : float, default=0.1
+    adv_weight : float or "auto", default=0.1
         Weight of the adversarial (style-uncertainty) loss; 0.1 in the
-        official code and in DomainBed.
+        official code and in DomainBed. ``"auto"`` compares with plain ERM,
+        not with SagNet at weight 0, which still randomizes styles.
+        {auto_strength}
     randomization_stage : int or None, default=None
         Where the backbone is cut: for an ``nn.Sequential`` backbone, the
         first ``randomization_stage`` children are the shared extractor,
@@ -183,15 +185,22 @@ class SagNetClassifier(DomainClassifier):
     (299,)
     """
 
+    _display_name = "SagNet"
+    _settings = ("domain generalization",)
+
     _parameter_constraints = {
         **DomainClassifier._parameter_constraints,
-        "adv_weight": [Interval(numbers.Real, 0)],
+        "adv_weight": STRENGTH,
         "randomization_stage": [NONE, Satisfies(
             lambda v: isinstance(v, numbers.Integral) and not isinstance(v, bool), "an int")],
         "alpha": [Interval(numbers.Real, 0, closed="neither")],
     }
     _supports_accelerator = False
     _divergence_params = ("lr", "adv_weight")
+    _strength_param = "adv_weight"
+    #: DomainBed's search range, 10^[-2, 1], around its default 0.1
+    _strength_grid = (0.01, 0.1, 1.0, 10.0)
+    _strength_selection = "source"
 
     def __init__(
         self,

@@ -63,11 +63,12 @@ class VRExClassifier(_PenaltyEstimator, DomainClassifier):
     hidden_layer_sizes : tuple of int, default=(100,)
         Hidden layer widths of the default MLP backbone (ignored when
         ``module`` is given). Features are the last hidden layer's output.
-    penalty_weight : float, default=10.0
+    penalty_weight : float or "auto", default=10.0
         Adaptation strength: the weight of the variance after the anneal
         (DomainBed's ``vrex_lambda``, 10 by default, searched over
         ``[0.1, 1e5]``). ``0`` (with ``penalty_anneal_iters=0``) is ERM on
         the mean of the domains' risks.
+        {auto_strength}
     penalty_anneal_iters : int, default=200
         Optimizer steps trained with penalty weight 1 before
         ``penalty_weight`` applies (DomainBed's ``vrex_penalty_anneal_iters``).
@@ -118,6 +119,9 @@ class VRExClassifier(_PenaltyEstimator, DomainClassifier):
     >>> clf.net_.history[-1]["train_penalty"] >= 0
     True
     """
+
+    _display_name = "V-REx"
+    _settings = ("domain generalization",)
 
     _parameter_constraints = {
         **DomainClassifier._parameter_constraints, **_PenaltyEstimator._penalty_constraints}

@@ -41,13 +41,21 @@ def baseline_estimator(estimator):
     1e-2 and its annealing, for one. The baseline is :class:`ERMClassifier`
     (or :class:`ERMRegressor`) with every setting of ``estimator`` that ERM
     has (network, batch size, training length, weights, early stopping, seed,
-    device, ``module__*`` and ``optimizer__*``) except the learning rate,
-    which keeps ERM's default.
+    device, ``module__*`` and ``optimizer__*``). The learning rate too, but
+    for a method whose default learning rate is its own (DANN's family):
+    that one was set for the method's schedule, and ERM keeps its default.
     """
+    import inspect
+
     from ..methods import ERMClassifier, ERMRegressor
 
     erm = ERMRegressor if is_regressor(estimator) else ERMClassifier
-    own = set(erm._get_param_names()) - {"lr"}
+    own = set(erm._get_param_names())
+    lr = {name: inspect.signature(cls).parameters["lr"].default
+          for name, cls in (("erm", erm), ("method", type(estimator)))
+          if "lr" in inspect.signature(cls).parameters}
+    if lr.get("method") != lr["erm"]:
+        own.discard("lr")
     params = estimator.get_params(deep=False)
     shared = {k: v for k, v in params.items()
               if k in own or k.startswith(("module__", "optimizer__"))}

@@ -47,7 +47,8 @@ def test_one_labeled_domain_is_an_error(moons_uda):
 
 
 @pytest.mark.parametrize("params, error, match", [
-    ({"alpha": 1.5}, ValueError, r"alpha must be a finite real number in \[0, 1\], got 1.5"),
+    ({"alpha": 1.5}, ValueError,
+     r"alpha must be a finite real number in \[0, 1\] or .auto., got 1.5"),
     ({"alpha": float("nan")}, ValueError, "alpha must be a finite real number in .*, got nan"),
     ({"margin": -1}, ValueError, "margin must be a finite real number >= 0, got -1"),
     ({"margin": "wide"}, TypeError, "margin must be a finite real number >= 0, got 'wide'"),

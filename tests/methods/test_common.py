@@ -141,6 +141,7 @@ SMALL = dict(hidden_layer_sizes=(16,), max_epochs=20, lr=1e-2, random_state=0)
         DANNClassifier(**SMALL, lambda_=0.1, latent_domains=2),
         # the strength searched (six fits, a held-out slice) under the same contract
         AlternatingDomainsDeepCORAL(**{**SMALL, "max_epochs": 5}, lambda_="auto"),
+        GroupDROClassifier(**{**SMALL, "max_epochs": 5}, eta="auto"),
     ],
     expected_failed_checks=lambda est: {
         **(SEMI_SUPERVISED_MARKER if hasattr(est, "predict_proba") else {}),

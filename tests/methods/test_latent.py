@@ -116,7 +116,8 @@ def test_unseen_site_accuracy_close_to_dann_with_true_sites():
     0.740, 0.720 (0.778); DANN with 3 latent domains 0.835, 0.745, 0.730
     (0.770), whose assignments have adjusted Rand index 0.92, 0.72, 0.75.
     With the tabular defaults instead, ERM 0.815 and DANN with the true sites
-    0.732, latent 0.737: weight decay helps ERM here and costs DANN (README, "Tables").
+    0.732, latent 0.737: weight decay helps ERM here and costs DANN (docs, "What the
+    benchmarks show").
     """
     acc = {"erm": [], "true": [], "latent": []}
     for seed in range(3):

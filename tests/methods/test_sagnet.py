@@ -98,7 +98,8 @@ def test_stage_needs_a_sequential_backbone(digit_images):
 
 
 @pytest.mark.parametrize("params, error, match", [
-    ({"adv_weight": -0.1}, ValueError, "adv_weight must be a finite real number >= 0, got -0.1"),
+    ({"adv_weight": -0.1}, ValueError,
+     "adv_weight must be a finite real number >= 0 or 'auto', got -0.1"),
     ({"alpha": 0.0}, ValueError, "alpha must be a finite real number > 0, got 0.0"),
     ({"randomization_stage": 1.5}, TypeError, "randomization_stage must be None or an int"),
 ])

@@ -9,14 +9,21 @@ from sklearn.base import clone
 
 from skda import (
     CAADAClassifier,
+    CCSAClassifier,
     CDANClassifier,
     CDANNClassifier,
     DANNClassifier,
     DANNRegressor,
     DeepCORALClassifier,
     ERMClassifier,
+    GroupDROClassifier,
+    IRMClassifier,
     MCCClassifier,
+    MixupClassifier,
     MMDClassifier,
+    SagNetClassifier,
+    UnlabeledRowsWarning,
+    VRExClassifier,
 )
 from skda.model_selection import StrengthSearch
 from skda.model_selection._strength import (
@@ -100,6 +107,9 @@ def test_strength_zero_is_the_erm_a_user_would_fit():
     assert params["class_weight"] == "balanced" and params["random_state"] == 7
     assert params["optimizer__weight_decay"] == 1e-3
     assert "lambda_" not in params and "lambda_warmup" not in params
+    # a method that trains at ERM's rate by default passes on the rate a user chose
+    assert baseline_estimator(GroupDROClassifier(lr=1e-2)).lr == 1e-2
+    assert baseline_estimator(DeepCORALClassifier()).lr == ERMClassifier().lr
 
 
 def test_between_domain_label_shift_is_the_row_weighted_distance_from_the_pooled_mix():
@@ -257,6 +267,42 @@ def test_auto_strength_validates_inputs_as_a_fixed_strength_does(moons_uda):
         clf.predict(frame)
     as_list = DANNClassifier(**TINY, lambda_="auto").fit(X.tolist(), y.tolist(), domains=d)
     np.testing.assert_array_equal(as_list.predict(X), clf.predict(frame))
+
+
+#: the methods that learn from labeled rows only, and the parameter "auto" searches
+DG_METHODS = {IRMClassifier: "penalty_weight", VRExClassifier: "penalty_weight",
+              GroupDROClassifier: "eta", MixupClassifier: "alpha", CCSAClassifier: "alpha",
+              SagNetClassifier: "adv_weight"}
+
+
+@pytest.mark.parametrize("Method", DG_METHODS, ids=lambda m: m.__name__)
+def test_domain_generalization_methods_search_their_own_grid_by_held_out_accuracy(
+        Method, multi_domain, monkeypatch):
+    X, y, d = multi_domain
+    param = DG_METHODS[Method]
+    rules = []
+    fit = StrengthSearch.fit
+    monkeypatch.setattr(StrengthSearch, "fit",
+                        lambda self, *a, **k: rules.append(self.selection) or fit(self, *a, **k))
+    clf = Method(**TINY, **{param: "auto"}).fit(X, y, domains=d)
+    assert rules == ["source"] and clf.get_params()[param] == "auto"
+    results = clf.strength_search_
+    np.testing.assert_array_equal(results["strength"], (0.0, *Method._strength_grid))
+    assert np.isfinite(results["validation_accuracy"]).all()
+    assert np.isnan(results["target_entropy"]).all()  # no unlabeled rows: nothing to read
+    best = int(np.argmax(results["validation_accuracy"]))  # ties: the weaker strength
+    assert results["selected"][best] and clf.strength_ == results["strength"][best]
+    assert Method().get_params()[param] != "auto"  # not the default: no study says so yet
+
+
+def test_a_method_that_drops_unlabeled_rows_says_so_once_and_searches_every_row(multi_domain):
+    X, y, d = multi_domain
+    y = np.where(d == d[0], -1, y)
+    with pytest.warns(UnlabeledRowsWarning) as caught:
+        clf = GroupDROClassifier(**TINY, eta="auto").fit(X, y, domains=d)
+    assert sum(issubclass(w.category, UnlabeledRowsWarning) for w in caught) == 1
+    assert clf.strength_search_["strength"].tolist() == [0.0, 0.001, 0.01, 0.1]
+    assert clf.predict(X).shape == (len(X),)
 
 
 def test_auto_strength_is_refused_where_no_search_applies(moons_uda):
