@@ -4,6 +4,7 @@ import copy
 import inspect
 import numbers
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -243,10 +244,9 @@ AUTO_STRENGTH_DOC = """\
         :class:`~skda.model_selection.StrengthSearch` among 0 (plain ERM,
         with ERM's settings), 0.1, 0.3, 1 and 3: six fits in all, two when
         the labeled domains' class mixes differ (then ERM is kept without
-        trying alignment). A number fixes the strength and trains once. On
-        the 16 problems of ``benchmarks/results/auto_strength_report.md``
-        the fixed strength 1 lost more than half a point to ERM in 57 of
-        112 (method, problem) pairs, ``"auto"`` in 4."""
+        trying alignment). A number fixes the strength and trains once.
+        How often each loses to ERM on problems kept out of its design:
+        ``benchmarks/results/auto_strength_report.md``."""
 
 #: the same for a method that learns from labeled rows only (domain generalization)
 AUTO_STRENGTH_DG_DOC = """\
@@ -307,6 +307,26 @@ def _warn_single_class_domains(codes, labeled, names, domain_codes):
 
 #: how many times an average row's rate a domain's rows may be drawn before fit warns
 OVERSAMPLING_WARNING = 10
+
+
+class _TrainingRows(NamedTuple):
+    """The rows ``fit`` trains on, encoded: inputs, targets, domains, weights."""
+
+    X: np.ndarray
+    codes: np.ndarray  # the targets as the network learns them (class codes, or floats)
+    labeled: np.ndarray  # bool, per row
+    domain_names: np.ndarray
+    domain_codes: np.ndarray
+    weights: np.ndarray | None  # float32 per row, None when uniform
+
+
+def _only_labeled(rows):
+    """``rows`` restricted to the labeled ones, the domains renumbered over those left."""
+    keep = rows.labeled
+    used, domain_codes = np.unique(rows.domain_codes[keep], return_inverse=True)
+    return _TrainingRows(rows.X[keep], rows.codes[keep], keep[keep],
+                         rows.domain_names[used], domain_codes,
+                         None if rows.weights is None else rows.weights[keep])
 
 
 def _warn_tiny_domains(names, codes):
@@ -557,38 +577,61 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
         self._check_params()
         given = X
         X, y = self._validate_inputs(X, y)
+        fitted, rows = self._training_rows(X, y, domains, sample_weight)
+        learnable = self._learnable(rows)
+        if self._strength_param and getattr(self, self._strength_param) == "auto":
+            # validated as for one fit (domains, weights, the number of domains); the
+            # search takes every row, each candidate dropping what it cannot use: arrays
+            # and frames as given (their dtype and column names intact), else validated
+            searched = given if isinstance(given, np.ndarray) or hasattr(given, "iloc") else X
+            return self._fit_auto_strength(searched, y, domains, sample_weight)
+        _warn_tiny_domains(learnable.domain_names, learnable.domain_codes)
+        scaled = learnable._replace(X=self._fit_input_scaler(learnable.X))
+        net = self._train_network(scaled, fitted)
+        for name, value in fitted.items():
+            setattr(self, name, value)
+        self.domains_ = learnable.domain_names
+        self.n_iter_ = len(net.history)
+        self.net_ = net
+        return self
+
+    def _training_rows(self, X, y, domains, sample_weight):
+        """``(fitted, rows)``: the target's fitted attributes, and every row encoded.
+
+        Checks ``domains``, ``sample_weight`` and ``class_weight``.
+        """
         fitted, codes = self._encode_targets(y)
         labeled = self._labeled(codes)
         domain_names, domain_codes = self._encode_domains(X, domains)
         weights = self._row_weights(
             X, codes, labeled, (domain_names, domain_codes), fitted, sample_weight)
-        # "auto" searches every row (each candidate drops what it cannot use): arrays and
-        # frames as given (their dtype and column names intact), anything else validated
-        searched = given if isinstance(given, np.ndarray) or hasattr(given, "iloc") else X
-        if not self._uses_unlabeled and not labeled.all():
+        return fitted, _TrainingRows(X, codes, labeled, domain_names, domain_codes, weights)
+
+    def _learnable(self, rows):
+        """The rows the method learns from, from enough domains.
+
+        A method that cannot use unlabeled rows drops them, and says so.
+        """
+        if not self._uses_unlabeled and not rows.labeled.all():
             # one rule for every estimator: the marker always means unlabeled, and an
             # estimator that cannot learn from such rows says that it drops them
             warnings.warn(
-                f"{type(self).__name__} ignores the {int((~labeled).sum())} rows with "
+                f"{type(self).__name__} ignores the {int((~rows.labeled).sum())} rows with "
                 f"{self._unlabeled_marker} (unlabeled); it learns from labeled rows only. "
-                f"{self._marker_advice}", UnlabeledRowsWarning, stacklevel=2)
-            X, codes, domain_codes = X[labeled], codes[labeled], domain_codes[labeled]
-            weights = None if weights is None else weights[labeled]
-            used, domain_codes = np.unique(domain_codes, return_inverse=True)
-            domain_names = domain_names[used]
-            labeled = labeled[labeled]
-        if len(domain_names) < self._min_domains:
+                f"{self._marker_advice}", UnlabeledRowsWarning, stacklevel=3)
+            rows = _only_labeled(rows)
+        if len(rows.domain_names) < self._min_domains:
             which = "rows" if self._uses_unlabeled else "labeled rows"
             raise ValueError(
                 f"{type(self).__name__} needs {which} from at least {self._min_domains} "
-                f"domains, got {len(domain_names)}. Pass domains=..., one domain label "
-                "per row of X (e.g. the site or the source/target split)."
+                f"domains, got {len(rows.domain_names)}. Pass domains=..., one domain "
+                "label per row of X (e.g. the site or the source/target split)."
             )
-        if self._strength_param and getattr(self, self._strength_param) == "auto":
-            # validated above as for one fit: domains, weights, the number of domains
-            return self._fit_auto_strength(searched, y, domains, sample_weight)
-        _warn_tiny_domains(domain_names, domain_codes)
-        X = self._fit_input_scaler(X)
+        return rows
+
+    def _train_network(self, rows, fitted):
+        """Build the network and train it on ``rows`` (a validation slice held out if asked)."""
+        X, codes, labeled, domain_names, domain_codes, weights = rows
         rng = check_random_state(self.random_state)
         init_seed, batch_seed = rng.randint(2**31 - 1, size=2)
         valid = None
@@ -597,16 +640,16 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
         device = (torch.device(self.accelerator.device) if self.accelerator is not None
                   else resolve_device(self.device))
 
-        def tensors(rows):
-            X_rows = X[rows]
+        def tensors(subset):
+            X_rows = X[subset]
             # the scaler's output and an indexed copy are skda's own: share their memory
             # rather than copy them again (the caller's X itself is always copied)
-            owned = self.input_scaler_ is not None or not isinstance(rows, slice)
+            owned = self.input_scaler_ is not None or not isinstance(subset, slice)
             return DomainData(
                 (torch.as_tensor if owned else torch.tensor)(X_rows, device=device),
-                torch.tensor(codes[rows], device=device),
-                torch.tensor(domain_codes[rows], device=device),
-                None if weights is None else torch.tensor(weights[rows], device=device))
+                torch.tensor(codes[subset], device=device),
+                torch.tensor(domain_codes[subset], device=device),
+                None if weights is None else torch.tensor(weights[subset], device=device))
 
         train = slice(None) if valid is None else ~valid
         cuda_devices = [device] if device.type == "cuda" else []
@@ -624,12 +667,7 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
                         if self.early_stopping else None)
             net = self._make_net(algorithm, device, int(batch_seed), epochs, schedule)
             net.fit(tensors(train), valid=None if valid is None else tensors(valid))
-        for name, value in fitted.items():
-            setattr(self, name, value)
-        self.domains_ = domain_names
-        self.n_iter_ = len(net.history)
-        self.net_ = net
-        return self
+        return net
 
     def _fit_input_scaler(self, X):
         """X as the network takes it; fits ``input_scaler_`` on tabular X (None otherwise)."""

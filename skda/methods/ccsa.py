@@ -133,7 +133,7 @@ class CCSAClassifier(DomainClassifier):
         exceeded ``margin=1`` from the first epoch, so the separation term
         was always 0 while the squared same-class distances outweighed the
         cross-entropy: on MNIST to USPS with one labeled USPS image per
-        class, raw CCSA fell about 10 points below ERM (see
+        class, raw CCSA fell below ERM (see
         ``benchmarks/results/defaults.md``). On unit vectors the terms stay
         bounded and ``margin`` keeps its meaning whatever the scale.
     {shared_parameters}

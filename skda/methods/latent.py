@@ -73,9 +73,9 @@ def latent_statistics(featurizer, X, kind, batch_size=512):
         tabular X themselves (standardized before k-means), the default for
         tabular X. ``"first_hidden"``: the default MLP's first hidden layer
         (ReLU); on ``make_site_shift(n_sites=3)`` it recovered the sites
-        worse than the inputs (adjusted Rand index 0.29-0.75 against
-        0.47-0.92, covariate shift 2 and 3, three seeds) and its clusters
-        moved between epochs, so it is not a default.
+        worse than the inputs (a lower adjusted Rand index, covariate shift
+        2 and 3, three seeds) and its clusters moved between epochs, so it
+        is not a default.
     """
     if kind == "input":
         return X.detach().double().cpu().numpy()

@@ -134,8 +134,8 @@ class SagNetClassifier(DomainClassifier):
         weights, so the adversarial step has nothing to update and grey
         images have no style to mix: on them SagNet trains as ERM does.
         Cutting the ConvNet deeper, after its first block
-        (``randomization_stage=2``), cost 7-26 points against ERM on
-        MNIST/USPS (sweep S8 in ``benchmarks/results/defaults.md``).
+        (``randomization_stage=2``), lost to ERM on MNIST/USPS (sweep S8 in
+        ``benchmarks/results/defaults.md``).
     alpha : float, default=1.0
         Style mixing: each row's style becomes ``w * own + (1 - w) *
         other's`` with ``w ~ Beta(alpha, alpha)``. 1 (uniform) is the
