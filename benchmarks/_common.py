@@ -20,15 +20,20 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 FIXED_STRENGTH = {"lambda_": 1.0}
 
 
+def fixed_strength_of(Estimator):
+    """:data:`FIXED_STRENGTH` where ``Estimator`` (any callable) defaults to "auto", else {}."""
+    from skda.methods import DomainEstimator
+    from skda.utils import estimator_info
+
+    if not (isinstance(Estimator, type) and issubclass(Estimator, DomainEstimator)):
+        return {}
+    info = estimator_info(Estimator)
+    return dict(FIXED_STRENGTH) if info.strength_default == "auto" else {}
+
+
 def at_fixed_strength(Estimator, params=None):
     """``params`` (a dict), plus :data:`FIXED_STRENGTH` where ``Estimator`` defaults to "auto"."""
-    import inspect
-
-    params = dict(params or {})
-    default = inspect.signature(Estimator).parameters.get("lambda_")
-    if default is not None and default.default == "auto" and "lambda_" not in params:
-        params.update(FIXED_STRENGTH)
-    return params
+    return {**fixed_strength_of(Estimator), **(params or {})}
 
 
 def machine_stamp(device="cpu"):

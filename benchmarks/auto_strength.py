@@ -67,8 +67,8 @@ import warnings
 
 import numpy as np
 from _common import (
-    FIXED_STRENGTH,
     accuracy_arguments,
+    at_fixed_strength,
     markdown_table,
     merged_records,
     parallel_records,
@@ -115,6 +115,7 @@ from skda.model_selection._strength import (
     select_source,
     validation_accuracy,
 )
+from skda.utils import estimator_info
 
 METHODS = {"DANN": DANNClassifier, "CDANN": CDANNClassifier, "CDAN": CDANClassifier,
            "CAADA": CAADAClassifier, "Deep CORAL": DeepCORALClassifier, "MMD": MMDClassifier,
@@ -127,16 +128,14 @@ DG_ONLY = {"IRM", "V-REx", "GroupDRO", "Mixup", "CCSA", "SagNet"}
 
 def strengths_of(method):
     """The candidates of ``"auto"`` for ``method``: 0 (ERM) and the method's grid."""
-    return (0.0, *METHODS[method]._strength_grid)
+    return (0.0, *estimator_info(METHODS[method]).strength_grid)
 
 
 def fixed_of(method):
     """Index in :func:`strengths_of` of the fixed strength: the constructor's default, or
     lambda_=1 where "auto" is the default (the UDA methods' default before it)."""
-    Method = METHODS[method]
-    default = inspect.signature(Method).parameters[Method._strength_param].default
-    if default == "auto":
-        default = FIXED_STRENGTH[Method._strength_param]
+    info = estimator_info(METHODS[method])
+    default = at_fixed_strength(METHODS[method]).get(info.strength_param, info.strength_default)
     return strengths_of(method).index(default)
 
 AMAZON = {"B": "books", "D": "dvd", "E": "electronics", "K": "kitchen"}

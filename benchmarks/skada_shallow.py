@@ -48,7 +48,7 @@ METHODS = ["SVC, source only", "CORAL", "SubspaceAlignment", "OTMapping",
 def make(method, seed):
     if method == "SVC, source only":
         return SVC()
-    if method in ("SubspaceAlignment",):
+    if method == "SubspaceAlignment":  # the one pipeline here that takes a seed
         return skada.SubspaceAlignment(random_state=seed)
     return getattr(skada, method)()
 

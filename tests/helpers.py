@@ -4,7 +4,6 @@ Tiny networks and few epochs keep the suite within minutes on 2 cores; the
 tests check behaviour, not accuracy.
 """
 
-import inspect
 from pathlib import Path
 
 import torch
@@ -12,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 from torch import nn
 
-from skda.utils import all_estimators
+from skda.utils import all_estimators, estimator_info
 
 #: every classifier, from the registry: what each must do (the contract tests) is checked
 #: on all of them, a new method included without editing this file
@@ -55,5 +54,5 @@ def fixed_strength(Estimator):
     ``"auto"`` trains six candidates; a test of a method's mechanism measures
     one fit at the paper's strength.
     """
-    default = inspect.signature(Estimator).parameters.get("lambda_")
-    return {"lambda_": 1.0} if default is not None and default.default == "auto" else {}
+    info = estimator_info(Estimator)
+    return {info.strength_param: 1.0} if info.strength_default == "auto" else {}

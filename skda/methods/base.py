@@ -238,11 +238,11 @@ SCORE_DOC = """{metric} on the labeled rows of ``X, y``.
             {metric} over the labeled rows (NaN when there are none).
         """
 
-#: what ``"auto"``, the default strength, does; after the method's own words on its strength
+#: what ``"auto"`` does, after the method's own words on its strength (``fill_doc`` fills it)
 AUTO_STRENGTH_DOC = """\
-``"auto"`` (the default): chosen without target labels by
+``"auto"``{default}: chosen without target labels by
         :class:`~skda.model_selection.StrengthSearch` among 0 (plain ERM,
-        with ERM's settings), 0.1, 0.3, 1 and 3: six fits in all, two when
+        with ERM's settings) and {grid}: {fits} fits in all, 2 when
         the labeled domains' class mixes differ (then ERM is kept without
         trying alignment). A number fixes the strength and trains once.
         How often each loses to ERM on problems kept out of its design:
@@ -365,14 +365,14 @@ def fill_doc(cls):
         shared = CLASS_WEIGHT_DOC + shared
     attributes = SHARED_ATTRIBUTES_DOC.format(
         target_attributes=CLASSIFIER_ATTRIBUTES_DOC if classifier else REGRESSOR_ATTRIBUTES_DOC)
-    auto = AUTO_STRENGTH_DOC
+    auto = ""
     if cls._strength_param:
         attributes += STRENGTH_ATTRIBUTES_DOC.format(param=cls._strength_param)
-        if not cls._uses_unlabeled:
-            grid = [f"{g:g}" for g in cls._strength_grid]
-            auto = AUTO_STRENGTH_DG_DOC.format(
-                default=" (the default)" if defaults[cls._strength_param] == "auto" else "",
-                grid=", ".join(grid[:-1]) + " and " + grid[-1], fits=len(grid) + 2)
+        grid = [f"{g:g}" for g in cls._strength_grid]
+        # the UDA methods' text, or the one of a method that learns from labeled rows only
+        auto = (AUTO_STRENGTH_DOC if cls._uses_unlabeled else AUTO_STRENGTH_DG_DOC).format(
+            default=" (the default)" if defaults[cls._strength_param] == "auto" else "",
+            grid=", ".join(grid[:-1]) + " and " + grid[-1], fits=len(grid) + 2)
     cls.__doc__ = cls.__doc__.format(shared_parameters=shared, shared_attributes=attributes,
                                      auto_strength=auto)
     return cls

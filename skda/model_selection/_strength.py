@@ -51,10 +51,8 @@ def baseline_estimator(estimator):
 
     erm = ERMRegressor if is_regressor(estimator) else ERMClassifier
     own = set(erm._get_param_names())
-    lr = {name: inspect.signature(cls).parameters["lr"].default
-          for name, cls in (("erm", erm), ("method", type(estimator)))
-          if "lr" in inspect.signature(cls).parameters}
-    if lr.get("method") != lr["erm"]:
+    default_lr = inspect.signature(type(estimator)).parameters.get("lr")
+    if default_lr is None or default_lr.default != inspect.signature(erm).parameters["lr"].default:
         own.discard("lr")
     params = estimator.get_params(deep=False)
     shared = {k: v for k, v in params.items()
