@@ -52,6 +52,17 @@ The protocol, written before the runs:
     pairs, ERM and DANN with all their other defaults, target accuracy). The rule, set
     before T6 ran: the highest mean of five numbers, the tabular suite (ERM) and ERM's
     and DANN's means on the moons and on Amazon.
+  - T7 (added after T6: no single weight decay served both the tables, best at 3e-2, and
+    the moons, flattened by it): ``optimizer__weight_decay="auto"``, ERM trained at 3e-3,
+    1e-2, 3e-2 and 1e-1 on four fifths of every training domain's labeled rows and the
+    strongest value whose held-out log loss is within one standard error of the best
+    kept (``skda.model_selection._weight_decay``), on the same problems as T6 (tabular
+    suite and "T7 UDA"). Before the estimator had it, a script outside the project
+    compared eight selection rules on these development problems (seeds 100-101, the
+    same grid): the lowest held-out loss kept 3e-3 on wine and lost 0.037 there to 3e-2;
+    the one-standard-error rule kept the most of the tables' gain and the moons'
+    accuracy. The rule, set before T7 ran: "auto" replaces T6's choice if it is at least
+    as good on each of the five numbers (within 0.002), since it costs four extra ERM fits.
 """
 
 import argparse
@@ -105,6 +116,12 @@ CHOSEN = {
     # keeps the best tabular suite (0.777 against 0.758) but takes moons ERM and DANN to
     # 0.71 and 0.70 (0.81 and 0.95 at 3e-3)
     "T6": {"weight_decay": 3e-3},
+    # "auto" against T6's 3e-3, the five numbers of the rule: tabular suite 0.774 (0.758),
+    # moons ERM 0.809 (0.809) and DANN 0.953 (0.953), Amazon ERM 0.751 (0.735) and DANN
+    # 0.766 (0.748): as good or better on all five, so "auto" replaces 3e-3. The tables'
+    # best fixed value (3e-2: 0.777) is 0.003 above it on the tabular suite, and costs the
+    # moons 0.10 (ERM) and 0.25 (DANN)
+    "T7": {"weight_decay": "auto"},
 }
 STAGES = {
     "T1": [{"input_scaling": v} for v in (None, "standard", "robust")],
@@ -117,9 +134,10 @@ STAGES = {
     "T4": [{"hidden_layer_sizes": h} for h in ((100,), (256, 256), (512,), (256, 256, 256))],
     "T5": [{"lr": lr} for lr in (3e-4, 1e-3, 3e-3)],
     "T6": [{"weight_decay": wd} for wd in (1e-3, 3e-3, 1e-2, 3e-2)],
+    "T7": [{"weight_decay": "auto"}],
 }
 #: stages scored on the UDA problems of the main development suite as well
-UDA_CHECKS = {"T6": "T6 UDA"}
+UDA_CHECKS = {"T6": "T6 UDA", "T7": "T7 UDA"}
 ORDER = list(STAGES)
 
 

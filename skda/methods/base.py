@@ -57,15 +57,15 @@ PARAM_PREFIXES = ("module__", "optimizer__")
 #: optimizer steps of the default training length, ``max_epochs="auto"``
 AUTO_STEPS = 2000
 
-#: the optimizer's ``weight_decay`` on tabular X unless ``optimizer__weight_decay`` is given
-#: (chosen by the tabular protocol, ``benchmarks/results/tabular_defaults.md``)
-TABULAR_WEIGHT_DECAY = 3e-3
+#: share of every domain's labeled rows that the ``"auto"`` searches (strength, weight
+#: decay) hold out to compare their candidates
+AUTO_VALIDATION_FRACTION = 0.2
 
 #: what fit sets (told apart from misspelt parameters such as ``lamda_``)
 FITTED_ATTRIBUTES = (
     "classes_", "target_mean_", "target_scale_", "domains_", "n_features_in_",
     "feature_names_in_", "input_shape_", "input_scaler_", "n_iter_", "net_", "strength_",
-    "strength_search_")
+    "strength_search_", "weight_decay_", "weight_decay_search_")
 
 #: valid values of a method's adaptation strength: a number, or chosen by fit
 STRENGTH = [Interval(numbers.Real, 0), Options("auto")]
@@ -112,17 +112,28 @@ module : None, torch.nn.Module subclass or instance, default=None
         ``optimizer__weight_decay=1e-4``. The default is torch's Adam with
         ``betas=(0.5, 0.999)`` (:class:`skda.engine.Adam`: adversarial
         training settles better with less momentum), for every method.
-        On tabular X, ``optimizer__weight_decay`` defaults to
-        :data:`~skda.methods.base.TABULAR_WEIGHT_DECAY` (3e-3, an L2 penalty
-        that keeps a network on a few hundred rows per site from fitting
-        the training sites' noise without flattening nonlinear boundaries;
-        chosen on held-out sites and UDA targets, see
-        ``benchmarks/results/tabular_defaults.md``) when the optimizer takes
-        that argument; give ``optimizer__weight_decay=0`` to train without.
-        Images keep the optimizer's own default (none).
+        On tabular X, ``optimizer__weight_decay`` defaults to ``"auto"``
+        (when the optimizer takes that argument): an L2 penalty chosen at
+        each fit, ERM being trained at each of 3e-3, 1e-2, 3e-2 and 1e-1 on
+        all but a held-out fifth of every domain's labeled rows and the
+        strongest penalty whose held-out loss is within one standard error
+        of the best kept (``weight_decay_``; four extra fits, see
+        ``skda/model_selection/_weight_decay.py``). A few hundred rows per
+        site of a near-linear table want a strong penalty, a low-dimensional
+        nonlinear problem a weak one, and no single value served both on
+        the development problems (``benchmarks/results/tabular_defaults.md``).
+        With a ``"auto"`` strength the weight decay is chosen once, before
+        the strength, and every candidate trains at it. A number trains
+        once at that value; ``optimizer__weight_decay=0`` trains without.
+        Images keep the optimizer's own default (none); ``"auto"`` works on
+        them too when given.
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
         Added to the estimator's own callbacks (epoch timer, loss logging,
-        divergence check, method schedules). Deep-copied at each fit.
+        divergence check, method schedules). Deep-copied at each fit. The
+        ``"auto"`` searches (the weight decay, a strength) run them in
+        their candidates' fits too, plain ERM's included: a callback that
+        reads a method's own modules (a discriminator, a penalty weight)
+        needs the weight decay and the strength given.
     device : str or torch.device, default="auto"
         Where to train and predict. ``"auto"`` picks CUDA when available,
         where the estimator is fitted (on a cluster worker: the worker's).
@@ -209,6 +220,17 @@ SHARED_ATTRIBUTES_DOC = """\
         ``input_scaling=None``.
     n_iter_ : int
         Epochs trained (fewer than planned when ``early_stopping`` stopped).
+    weight_decay_ : float or None
+        The optimizer's weight decay the model trained at (chosen by fit
+        when ``optimizer__weight_decay`` is ``"auto"``, the tabular
+        default); None when the optimizer kept its own default (images).
+    weight_decay_search_ : dict of ndarray or None
+        When the weight decay was chosen by fit: per value of the grid,
+        ``weight_decay``, ``validation_loss`` (ERM's mean log loss, or
+        squared error for a regressor, on the held-out rows; NaN if its
+        training diverged), ``validation_loss_se``, ``fit_time`` and
+        ``selected``. None when it was given, and when too few rows could
+        be held out (1e-2 is then used).
     net_ : skda.engine.DomainNet
         The trained skorch net; ``net_.history`` holds the per-epoch losses
         and ``net_.module_`` the torch module."""
@@ -477,6 +499,11 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
                 f"parameters must start with one of {list(PARAM_PREFIXES)}."
             )
         validate_params(self)
+        decay = self._prefixed_params("optimizer__").get("optimizer__weight_decay", 0.0)
+        if isinstance(decay, str) and decay != "auto":
+            raise ValueError(
+                f"optimizer__weight_decay must be a non-negative number or 'auto', got "
+                f"{decay!r}.")
         if self.accelerator is not None and not self._supports_accelerator:
             raise ValueError(
                 f"{type(self).__name__} does not support accelerator: its training step "
@@ -579,12 +606,17 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
         X, y = self._validate_inputs(X, y)
         fitted, rows = self._training_rows(X, y, domains, sample_weight)
         learnable = self._learnable(rows)
+        # validated as for one fit (domains, weights, the number of domains); a search
+        # takes every row, each candidate dropping what it cannot use: arrays and frames
+        # as given (their dtype and column names intact), else validated
+        searched = given if isinstance(given, np.ndarray) or hasattr(given, "iloc") else X
         if self._strength_param and getattr(self, self._strength_param) == "auto":
-            # validated as for one fit (domains, weights, the number of domains); the
-            # search takes every row, each candidate dropping what it cannot use: arrays
-            # and frames as given (their dtype and column names intact), else validated
-            searched = given if isinstance(given, np.ndarray) or hasattr(given, "iloc") else X
             return self._fit_auto_strength(searched, y, domains, sample_weight)
+        self.weight_decay_ = self._weight_decay_setting(tabular=X.ndim == 2)
+        self.weight_decay_search_ = None
+        if self.weight_decay_ == "auto":
+            self.weight_decay_, self.weight_decay_search_ = self._choose_weight_decay(
+                searched, y, domains, sample_weight)
         _warn_tiny_domains(learnable.domain_names, learnable.domain_codes)
         scaled = learnable._replace(X=self._fit_input_scaler(learnable.X))
         net = self._train_network(scaled, fitted)
@@ -683,6 +715,24 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
             return tuple(self.input_shape_)
         return (self.input_shape_[0] + len(self.input_scaler_.missing_columns_),)
 
+    def _choose_weight_decay(self, X, y, domains, sample_weight):
+        """``(weight decay, per-value results)``: ERM's held-out loss chooses (see
+        :mod:`skda.model_selection._weight_decay`)."""
+        from ..model_selection._weight_decay import (
+            FALLBACK_WEIGHT_DECAY,
+            choose_weight_decay,
+            held_out_rows,
+        )
+
+        valid = held_out_rows(y, np.zeros(len(y)) if domains is None else domains,
+                              AUTO_VALIDATION_FRACTION, self.random_state,
+                              regression=is_regressor(self))
+        if not valid.any():  # too few rows to hold any out
+            return FALLBACK_WEIGHT_DECAY, None
+        decay, results, _ = choose_weight_decay(self, X, y, domains, sample_weight, valid,
+                                                self.verbose)
+        return decay, results
+
     def _fit_auto_strength(self, X, y, domains, sample_weight):
         """Fit with the strength chosen by :class:`~skda.model_selection.StrengthSearch`.
 
@@ -706,6 +756,7 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
                 setattr(self, name, value)
         self.strength_ = search.strength_
         self.strength_search_ = search.cv_results_
+        self.weight_decay_search_ = search.weight_decay_search_
         return self
 
     def _row_weights(self, X, codes, labeled, domains, fitted, sample_weight):
@@ -785,13 +836,20 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
             **self._optimizer_params(),
         )
 
-    def _optimizer_params(self):
-        """The ``optimizer__*`` parameters, with the tabular weight decay unless given."""
+    def _weight_decay_setting(self, tabular):
+        """``optimizer__weight_decay`` as given, else ``"auto"`` on tabular X (None: the optimizer's
+        own default)."""
         params = self._prefixed_params("optimizer__")
-        tabular = len(self.input_shape_) == 1
-        if (tabular and "optimizer__weight_decay" not in params
-                and "weight_decay" in inspect.signature(self.optimizer).parameters):
-            params["optimizer__weight_decay"] = TABULAR_WEIGHT_DECAY
+        if "optimizer__weight_decay" in params:
+            return params["optimizer__weight_decay"]
+        takes_it = "weight_decay" in inspect.signature(self.optimizer).parameters
+        return "auto" if tabular and takes_it else None
+
+    def _optimizer_params(self):
+        """The ``optimizer__*`` parameters, with the weight decay this fit trains at."""
+        params = self._prefixed_params("optimizer__")
+        if self.weight_decay_ is not None:
+            params["optimizer__weight_decay"] = self.weight_decay_
         return params
 
     # -- predict ------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._params import NONE, RANDOM_STATE, Interval, Options, Satisfies, validate_params
 from .._validation import holdout_labeled, unlabeled_mask, unlabeled_rows_expected
 from ..engine import DivergenceError
+from ._weight_decay import choose_weight_decay, searches_weight_decay
 
 #: the rules ``StrengthSearch(selection=...)`` offers
 SELECTIONS = ("entropy", "consensus", "source")
@@ -303,6 +304,13 @@ class StrengthSearch(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         generalization and for a candidate that diverged), ``fit_time``,
         ``error`` (why a candidate diverged, else None) and ``selected``
         (True for the one kept).
+    weight_decay_search_ : dict of ndarray or None
+        When the estimator's weight decay is ``"auto"`` (its default on
+        tabular X), the weight decay is chosen first, once, with ERM on the
+        same held-out rows (one fit per value; the one kept is the strength-0
+        candidate), and every candidate trains at that value: this holds the
+        per-value results (``weight_decay``, ``validation_loss``,
+        ``validation_loss_se``, ``fit_time``, ``selected``). None otherwise.
     classes_ : ndarray
         Class labels of ``best_estimator_``.
 
@@ -403,8 +411,19 @@ class StrengthSearch(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 print(f"[StrengthSearch] the labeled domains' class mixes differ by "
                       f"{self.label_shift_:.3f} > label_shift_tolerance="
                       f"{self.label_shift_tolerance:g}: ERM kept", flush=True)
-        candidates = candidate_estimators(self.estimator, self.param, strengths)
-        fitted = self._fit_all(candidates, X, y, given, sample_weight, ~valid, strengths)
+        estimator, baseline, self.weight_decay_search_ = self.estimator, None, None
+        if searches_weight_decay(self.estimator, X):
+            # chosen once, with ERM, on the same held-out rows: every candidate then trains
+            # at that value, and the ERM of the value kept is the strength-0 candidate
+            decay, self.weight_decay_search_, baseline = choose_weight_decay(
+                self.estimator, X, y, given, sample_weight, valid, self.verbose)
+            estimator = clone(self.estimator).set_params(optimizer__weight_decay=decay)
+            baseline = (baseline, float(self.weight_decay_search_["fit_time"][
+                self.weight_decay_search_["selected"]][0]), None)
+        candidates = candidate_estimators(estimator, self.param, strengths)
+        fitted = self._fit_all(candidates[1:] if baseline else candidates, X, y, given,
+                               sample_weight, ~valid, strengths[1:] if baseline else strengths)
+        fitted = [baseline, *fitted] if baseline else fitted
         if fitted[0][0] is None:  # the baseline's failure is the user's to see
             raise fitted[0][2]
         # a candidate that diverged is out of the running, not the end of the search
@@ -436,7 +455,7 @@ class StrengthSearch(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             "selected": np.arange(len(strengths)) == pick,
         }
         if self.refit:
-            chosen = candidate_estimators(self.estimator, self.param, [self.strength_])
+            chosen = candidate_estimators(estimator, self.param, [self.strength_])
             (self.best_estimator_, _, error), = self._fit_all(
                 chosen, X, y, given, sample_weight, np.ones(len(y), dtype=bool),
                 [self.strength_])

@@ -26,9 +26,11 @@ def test_epoch_terms_are_batch_means(moons_uda):
             per_batch.append(acc.item())
 
     X, y, d = moons_uda
-    # a tiny lr: the weights barely move between the step and the spy's read
+    # a tiny lr: the weights barely move between the step and the spy's read; the weight
+    # decay given, so that no ERM (which has no discriminator for the spy) trains to choose it
     clf = DANNClassifier(max_epochs=1, batch_size=50, hidden_layer_sizes=(8,), lr=1e-12,
-                         lambda_=1.0, callbacks=[Spy()], random_state=0).fit(X, y, domains=d)
+                         lambda_=1.0, callbacks=[Spy()], random_state=0,
+                         optimizer__weight_decay=3e-3).fit(X, y, domains=d)
     assert np.isclose(clf.net_.history[-1, "train_domain_acc"], np.mean(per_batch))
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from helpers import TINY
+from helpers import FIXED_DECAY, TINY
 from torch import nn
 
 from skda import CAADAClassifier, DANNClassifier
@@ -30,7 +30,8 @@ def test_the_loss_is_dann_s_plus_the_weighted_coral_penalty():
 def test_the_penalty_matches_the_domains_moments_beyond_dann_s(shifted_blobs):
     X, _, y_train, d = shifted_blobs
     codes = torch.tensor((d == "target").astype(np.int64))
-    params = dict(hidden_layer_sizes=(16,), max_epochs=20, batch_size=32, random_state=0)
+    params = dict(hidden_layer_sizes=(16,), max_epochs=20, batch_size=32, random_state=0,
+                  **FIXED_DECAY)
     penalty = {}
     for name, model in [("DANN", DANNClassifier(**params)),
                         ("CAADA", CAADAClassifier(**params, coral_weight=1.0))]:

@@ -2,7 +2,7 @@
 
 import numpy as np
 import torch
-from helpers import TINY
+from helpers import FIXED_DECAY, TINY
 from torch import nn
 
 from skda import CDANClassifier
@@ -47,7 +47,7 @@ def test_entropy_conditioning_weighs_each_domain_the_same():
 def test_the_reversed_gradient_leaves_the_discriminator_less_able_to_tell_domains_apart():
     X, y, d = make_rotated_moons(n_samples=200, random_state=0)
     y_train = np.where(d == "target", -1, y)
-    params = dict(hidden_layer_sizes=(16,), max_epochs=60, random_state=0)
+    params = dict(hidden_layer_sizes=(16,), max_epochs=60, random_state=0, **FIXED_DECAY)
     accuracy = {lambda_: CDANClassifier(**params, lambda_=lambda_).fit(
         X, y_train, domains=d).net_.history[-1]["train_domain_acc"] for lambda_ in (0.0, 1.0)}
     # without reversal the discriminator separates the rotated domains; with it, less so

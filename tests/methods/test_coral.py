@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 import torch
-from helpers import domain_probe_accuracy
+from helpers import FIXED_DECAY, domain_probe_accuracy
 from torch import nn
 
 from skda._params import InvalidParameterError
@@ -102,7 +102,7 @@ def test_alignment_shrinks_the_gap_between_held_out_domains(shifted_blobs):
     penalty, probe = {}, {}
     for lam in (0.0, 1.0):
         features = [DeepCORALClassifier(hidden_layer_sizes=(16,), max_epochs=20, batch_size=32,
-                                        lambda_=lam, random_state=seed)
+                                        lambda_=lam, random_state=seed, **FIXED_DECAY)
                     .fit(X, y_train, domains=d).transform(X_new) for seed in (0, 1)]
         penalty[lam] = np.mean([coral_penalty(torch.tensor(f), codes, 2).item()
                                 for f in features])

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from helpers import AS_GIVEN, domain_probe_accuracy
+from helpers import AS_GIVEN, FIXED_DECAY, domain_probe_accuracy
 
 from skda import DANNClassifier, ERMClassifier
 from skda.methods.dann import ganin_schedule, grad_reverse
@@ -36,7 +36,7 @@ def test_warmup_ramps_coefficient_to_lambda(moons_uda):
             seen.append(net.module_.reversal_coeff)
 
     DANNClassifier(lambda_=2.0, max_epochs=4, batch_size=50, hidden_layer_sizes=(8,),
-                   callbacks=[Spy()], random_state=0).fit(X, y, domains=d)
+                   callbacks=[Spy()], random_state=0, **FIXED_DECAY).fit(X, y, domains=d)
     steps = 4 * 4  # 200 rows / 50 per batch, 4 epochs
     assert len(seen) == steps
     expected = [2.0 * ganin_schedule(i / steps) for i in range(steps)]
@@ -44,7 +44,7 @@ def test_warmup_ramps_coefficient_to_lambda(moons_uda):
 
     seen.clear()
     DANNClassifier(lambda_=2.0, lambda_warmup=False, max_epochs=1, hidden_layer_sizes=(8,),
-                   callbacks=[Spy()], random_state=0).fit(X, y, domains=d)
+                   callbacks=[Spy()], random_state=0, **FIXED_DECAY).fit(X, y, domains=d)
     assert set(seen) == {2.0}
 
 
@@ -98,8 +98,9 @@ def test_dann_beats_erm_on_rotated_moons(moons, moons_uda):
     target = moons[3]
     acc = {"erm": [], "dann": []}
     for seed in range(3):
-        erm = ERMClassifier(random_state=seed).fit(X, y_uda, domains=d)
-        dann = DANNClassifier(lambda_=1.0, random_state=seed).fit(X, y_uda, domains=d)
+        erm = ERMClassifier(random_state=seed, **FIXED_DECAY).fit(X, y_uda, domains=d)
+        dann = DANNClassifier(lambda_=1.0, random_state=seed, **FIXED_DECAY).fit(
+            X, y_uda, domains=d)
         acc["erm"].append(erm.score(X[target], moons[1][target]))
         acc["dann"].append(dann.score(X[target], moons[1][target]))
     assert np.mean(acc["dann"]) > np.mean(acc["erm"]) + 0.05, acc

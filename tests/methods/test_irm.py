@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import TINY
+from helpers import FIXED_DECAY, TINY
 from sklearn.base import clone
 from skorch.callbacks import Callback
 
@@ -151,7 +151,7 @@ def two_domains(n=180, seed=0):
 def recorded(Estimator, **params):
     X, y, d = two_domains()  # 180 rows, batches of 64: 3 steps an epoch
     clf = Estimator(hidden_layer_sizes=(4,), batch_size=64, max_epochs=4, random_state=0,
-                    callbacks=[("record", Record())], **params).fit(X, y, domains=d)
+                    callbacks=[("record", Record())], **FIXED_DECAY, **params).fit(X, y, domains=d)
     return clf, dict(clf.net_.callbacks_)["record"].rows
 
 
