@@ -85,5 +85,6 @@ def main(argv=None):
     print(f"\n{2 * args.seeds} estimators fitted in {time.perf_counter() - start:.1f} s (each "
           f"first trains 4 ERM networks to choose its weight decay{searched}).")
 
+
 if __name__ == "__main__":
     main()

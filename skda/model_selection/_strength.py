@@ -418,8 +418,6 @@ class StrengthSearch(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             decay, self.weight_decay_search_, baseline = choose_weight_decay(
                 self.estimator, X, y, given, sample_weight, valid, self.verbose)
             estimator = clone(self.estimator).set_params(optimizer__weight_decay=decay)
-            baseline = (baseline, float(self.weight_decay_search_["fit_time"][
-                self.weight_decay_search_["selected"]][0]), None)
         candidates = candidate_estimators(estimator, self.param, strengths)
         fitted = self._fit_all(candidates[1:] if baseline else candidates, X, y, given,
                                sample_weight, ~valid, strengths[1:] if baseline else strengths)

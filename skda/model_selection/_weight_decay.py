@@ -15,14 +15,11 @@ show, the simpler model of two that fit the training domains equally well
 is the safer one.
 """
 
-import time
-
 import numpy as np
 from sklearn.base import clone, is_regressor
 from sklearn.utils import _safe_indexing, check_random_state
 
-from .._validation import holdout_labeled, unlabeled_mask, unlabeled_rows_expected
-from ..engine import DivergenceError
+from .._validation import holdout_labeled, unlabeled_mask
 
 #: the values ``optimizer__weight_decay="auto"`` chooses from, weakest first
 WEIGHT_DECAY_GRID = (3e-3, 1e-2, 3e-2, 1e-1)
@@ -110,44 +107,37 @@ def choose_weight_decay(estimator, X, y, domains, sample_weight, valid, verbose=
         ``weight_decay``, ``validation_loss`` (mean over the held-out rows,
         NaN for a candidate that diverged), ``validation_loss_se`` (its
         standard error), ``fit_time`` and ``selected``.
-    baseline : estimator
-        The ERM of the value kept, fitted without the ``valid`` rows.
+    baseline : tuple
+        ``(fitted ERM, seconds, None)`` of the value kept, trained without the
+        ``valid`` rows (as a :class:`StrengthSearch` candidate is).
     """
-    from ._strength import baseline_estimator
+    from ._strength import _fit_one, baseline_estimator
 
     y = np.asarray(y)
-    train = np.flatnonzero(~valid)
-    weights = {} if sample_weight is None else {"sample_weight": np.asarray(sample_weight)[train]}
+    domains = None if domains is None else np.asarray(domains)
+    sample_weight = None if sample_weight is None else np.asarray(sample_weight)
     X_valid, y_valid = _safe_indexing(X, np.flatnonzero(valid)), y[valid]
     base = baseline_estimator(estimator)
-    models, losses, seconds, error = [], [], [], None
+    fitted, losses = [], []
     for value in WEIGHT_DECAY_GRID:
-        model = clone(base).set_params(optimizer__weight_decay=value)
-        start = time.perf_counter()
-        try:
-            with unlabeled_rows_expected():  # ERM leaves the unlabeled rows out
-                model.fit(_safe_indexing(X, train), y[train],
-                          domains=None if domains is None else np.asarray(domains)[train],
-                          **weights)
-            loss = row_losses(model, X_valid, y_valid)
-        except DivergenceError as diverged:
-            model, loss, error = None, np.full(len(y_valid), np.nan), diverged
-        seconds.append(time.perf_counter() - start)
-        models.append(model)
-        losses.append(loss)
+        fitted.append(_fit_one(clone(base).set_params(optimizer__weight_decay=value),
+                               X, y, domains, sample_weight, ~valid))
+        model, seconds, _ = fitted[-1]
+        losses.append(np.full(len(y_valid), np.nan) if model is None
+                      else row_losses(model, X_valid, y_valid))
         if verbose:
-            done = "diverged" if model is None else f"held-out loss {loss.mean():.4f}"
-            print(f"[weight decay] {value:g}: {done} in {seconds[-1]:.1f} s", flush=True)
-    ok = [k for k, model in enumerate(models) if model is not None]
+            done = "diverged" if model is None else f"held-out loss {losses[-1].mean():.4f}"
+            print(f"[weight decay] {value:g}: {done} in {seconds:.1f} s", flush=True)
+    ok = [k for k, (model, _, _) in enumerate(fitted) if model is not None]
     if not ok:
-        raise error
+        raise fitted[-1][2]
     losses = np.array(losses)
     pick = ok[select_one_standard_error(losses[ok])]
     results = {
         "weight_decay": np.array(WEIGHT_DECAY_GRID),
         "validation_loss": losses.mean(axis=1),
         "validation_loss_se": losses.std(axis=1) / np.sqrt(losses.shape[1]),
-        "fit_time": np.array(seconds),
+        "fit_time": np.array([seconds for _, seconds, _ in fitted]),
         "selected": np.arange(len(WEIGHT_DECAY_GRID)) == pick,
     }
-    return WEIGHT_DECAY_GRID[pick], results, models[pick]
+    return WEIGHT_DECAY_GRID[pick], results, fitted[pick]
