@@ -32,7 +32,7 @@ setup(
         # dask and accelerate: the scaling-out paths are tested, on CPU, in CI;
         # matplotlib: the pictures are rendered by the tests
         "test": ["pytest>=7", "pandas>=1.5", "ruff>=0.5", "dask[distributed]>=2024.1",
-                 "accelerate>=0.30", "matplotlib>=3.6"],
+                 "accelerate>=0.30", "matplotlib>=3.6", "pillow>=9"],
         # sphinx + numpydoc: API pages from the docstrings; myst-parser: the results page;
         # sphinx-gallery (0.17: sidebar download links): examples/ run into the gallery
         "docs": ["sphinx>=7", "numpydoc>=1.6", "myst-parser>=2", "sphinx-gallery>=0.17",
@@ -41,6 +41,8 @@ setup(
         "distributed": ["dask[distributed]>=2024.1"],
         # skda.plot: per-domain bars, feature maps, training curves
         "plot": ["matplotlib>=3.6"],
+        # images from files (skda.datasets.ImageRows decodes them with Pillow)
+        "images": ["pillow>=9"],
         # mixed precision and multi-GPU training through skorch's AccelerateMixin
         "accelerate": ["accelerate>=0.30"],
         # the anchors of benchmarks/tabular*.py (gradient boosting, RealMLP); never needed

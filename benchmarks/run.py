@@ -47,6 +47,7 @@ SUITE = {
     "tabular": ("tabular.py", [], ["--seeds", "1", "--epochs", "2", "--only", "heart"]),
     "speed": ("speed.py", [], ["--repeats", "1", "--epochs", "2", "--n", "4000"]),
     "speed_images": ("speed_images.py", [], ["--repeats", "1", "--epochs", "2", "--n", "1024"]),
+    "image_files": ("image_files.py", [], ["--quick"]),
 }
 
 #: order and titles of the results page
@@ -77,6 +78,10 @@ PAGE = [
     ("sagnet_spurious_colour", "SagNet: colour as a spurious cue"),
     ("speed_cpu", "Speed against hand-written loops: tabular"),
     ("speed_images_cpu", "Speed against hand-written loops: images"),
+    ("image_files_cpu", "Images from files and uint8 arrays: accuracy, speed and memory on "
+                        "CPU"),
+    ("image_files_cuda", "Images from files and uint8 arrays, ResNet-50 at 224x224: on an "
+                         "H200 GPU"),
     ("grid_search_scaling", "Grid search on several workers"),
 ]
 

@@ -99,8 +99,11 @@ def _is_hidden_sizes(value):
 
 
 def _is_module(value):
+    from .modules.resnet import ARCHITECTURES
+
     return isinstance(value, nn.Module) or (
-        isinstance(value, type) and issubclass(value, nn.Module))
+        isinstance(value, type) and issubclass(value, nn.Module)) or (
+        isinstance(value, str) and value in ARCHITECTURES)
 
 
 NONE = Satisfies(lambda v: v is None, "None")
@@ -108,7 +111,8 @@ NONE = Satisfies(lambda v: v is None, "None")
 BOOLEAN = Satisfies(lambda v: isinstance(v, (bool, np.bool_)), "a bool")
 CALLABLE = Satisfies(callable, "a callable")
 HIDDEN_SIZES = Satisfies(_is_hidden_sizes, "a tuple of positive ints")
-MODULE = Satisfies(_is_module, "a torch.nn.Module subclass or instance")
+MODULE = Satisfies(
+    _is_module, "a torch.nn.Module subclass or instance, or 'resnet18', 'resnet34' or 'resnet50'")
 LIST = Satisfies(lambda v: isinstance(v, (list, tuple)), "a list")
 RANDOM_STATE = Satisfies(
     lambda v: (isinstance(v, numbers.Integral) and not isinstance(v, bool))

@@ -6,7 +6,13 @@ import warnings
 import numpy as np
 import torch
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_X_y, validate_data
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_X_y,
+    column_or_1d,
+    validate_data,
+)
 
 UNLABELED = -1
 
@@ -193,6 +199,9 @@ def resolve_device(device):
     return resolved
 
 
+#: dtypes image arrays keep (uint8 stays small on the host); any other becomes float32
+IMAGE_DTYPES = (np.float32, np.uint8)
+
 #: ``validate_X`` without y (None is a y, and gets sklearn's "requires y" error)
 NO_Y = "no_validation"
 
@@ -207,14 +216,25 @@ def _ndim(X):
 
 
 def validate_X(estimator, X, y=NO_Y, reset=False):
-    """Validated float32 X (and y): tabular through ``validate_data``, images by shape.
+    """Validated X (and y): tabular through ``validate_data``, images by shape.
 
+    Tabular X and image arrays come back as float32 arrays, except uint8
+    images, which stay uint8 (the engine converts them batch by batch);
+    image files, a Dataset or :class:`~skda.datasets.ImageRows` come back as
+    ``ImageRows``, none of their images read but the first (its shape).
     With ``reset``, sets ``estimator``'s ``n_features_in_``, ``input_shape_``
     and (for tabular X with column names) ``feature_names_in_``; otherwise
     checks X against them.
     """
+    from .datasets._images import as_image_rows, is_image_source
+
     name = type(estimator).__name__
-    if _ndim(X) <= 2:
+    if is_image_source(X):
+        X = as_image_rows(X)
+        if y is not NO_Y:
+            y = column_or_1d(y, warn=True)
+            check_consistent_length(X, y)
+    elif _ndim(X) <= 2:
         if not reset and len(estimator.input_shape_) > 1:
             raise ValueError(
                 f"{name} was fitted on images of shape {estimator.input_shape_}; X must be "
@@ -233,10 +253,10 @@ def validate_X(estimator, X, y=NO_Y, reset=False):
         if reset:
             estimator.input_shape_ = (estimator.n_features_in_,)
         return out
-    if y is NO_Y:
-        X = check_array(X, dtype=np.float32, allow_nd=True)
+    elif y is NO_Y:
+        X = check_array(X, dtype=IMAGE_DTYPES, allow_nd=True)
     else:
-        X, y = check_X_y(X, y, dtype=np.float32, allow_nd=True)
+        X, y = check_X_y(X, y, dtype=IMAGE_DTYPES, allow_nd=True)
     if X.ndim == 3:
         X = X[:, None]  # (n, height, width): one channel
     if X.ndim != 4:

@@ -10,7 +10,7 @@ import shutil
 import tempfile
 
 #: the gallery's order: the quickstart first
-ORDER = ["quickstart.py", "diagnostics.py", "site_bias.py", "images.py"]
+ORDER = ["quickstart.py", "diagnostics.py", "site_bias.py", "images.py", "image_folder.py"]
 
 _out = None
 

@@ -1,13 +1,50 @@
-"""Domain-balanced mini-batches gathered from tensors that already sit on the device."""
+"""Domain-balanced mini-batches, gathered from device tensors or fetched per batch.
+
+X's rows are gathered where they sit: a float32 tensor on the training
+device (the usual case: one gather per batch), a tensor kept on the host
+(uint8 images, or data larger than the device's memory: each batch is
+gathered there, copied over and converted to float32), or
+:class:`~skda.datasets.ImageRows` (images decoded by DataLoader workers).
+"""
 
 import math
 from typing import NamedTuple
 
+import numpy as np
 import torch
+
+from ..datasets._images import as_float_images
+
+#: share of a CUDA device's free memory the training X may take; a larger X stays on the
+#: host and its batches are copied over as they are drawn
+DEVICE_MEMORY_SHARE = 0.5
+
+
+def place_rows(X, device, owned=False):
+    """The rows of the array ``X`` as a tensor that batches are gathered from.
+
+    Its dtype is kept (uint8 images take a quarter of float32's memory and
+    are converted per batch). On a CUDA device X is copied over whole when
+    it takes at most :data:`DEVICE_MEMORY_SHARE` of the free memory, else
+    it stays on the host. A host tensor shares X's memory (nothing writes
+    to it) unless X is read-only; ``owned`` says X is skda's own copy.
+    """
+    X = np.ascontiguousarray(X)
+    if device.type == "cuda":
+        free = torch.cuda.mem_get_info(device)[0]
+        if X.nbytes <= DEVICE_MEMORY_SHARE * free:
+            return torch.as_tensor(X, device=device)
+    elif device.type != "cpu":
+        return torch.as_tensor(X, device=device)
+    return torch.from_numpy(X) if owned or X.flags.writeable else torch.tensor(X)
 
 
 class DomainData(NamedTuple):
-    """Training tensors, all on the training device and all of the same length.
+    """Training rows: ``y``, ``domains`` and ``weights`` on the training device, all of one length.
+
+    ``X`` is a tensor on the training device, a tensor on the host (fetched
+    batch by batch), or :class:`~skda.datasets.ImageRows`; an integer
+    tensor (uint8 images) is converted to float32 per batch.
 
     ``y`` holds class codes ``0..n_classes-1`` and ``-1`` for unlabeled rows
     (a classifier), or float targets and NaN for unlabeled rows (a
@@ -24,12 +61,80 @@ class DomainData(NamedTuple):
         return len(self.X)
 
 
-def _gather(data, rows):
-    """One batch ``(X, y, domains)`` and its weights (or None): one gather per tensor."""
-    X, y, domains, weights = data
+def _gather(data, rows, X):
+    """One batch ``(X, y, domains)`` and its weights (or None), ``X`` already fetched."""
+    _, y, domains, weights = data
     # index_select: one gather kernel, cheaper than advanced indexing
-    batch = X.index_select(0, rows), y.index_select(0, rows), domains.index_select(0, rows)
+    batch = X, y.index_select(0, rows), domains.index_select(0, rows)
     return batch, None if weights is None else weights.index_select(0, rows)
+
+
+def _as_float(X):
+    return X if X.dtype == torch.float32 else X.float()
+
+
+def fetch_rows(X, index, device, training=False, seed=0, loader=None):
+    """X's rows of each block of ``index`` (rows of indices, on the CPU), float32 on ``device``.
+
+    A tensor on ``device`` is gathered there; one elsewhere (the host) is
+    gathered where it is, pinned and copied over, batch by batch;
+    :class:`~skda.datasets.ImageRows` decode their images in DataLoader
+    workers (``training`` picks their training transform, ``seed`` seeds
+    the workers' random transforms), or ``loader`` when given (a DataLoader
+    over X whose batch sampler gives ``index``'s rows).
+    """
+    if not isinstance(X, torch.Tensor):
+        for batch in loader if loader is not None else X.loader(
+                batch_sampler=index.tolist(), training=training,
+                pin_memory=device.type == "cuda", seed=seed):
+            yield as_float_images(batch.to(device, non_blocking=True))
+        return
+    index = index.to(X.device, non_blocking=True)
+    for rows in index:
+        batch = X.index_select(0, rows)
+        if batch.device != device:
+            if device.type == "cuda":
+                batch = batch.pin_memory()
+            batch = batch.to(device, non_blocking=True)
+        yield _as_float(batch)
+
+
+def rows_in_order(X, batch_size, device):
+    """X's rows in order, ``batch_size`` at a time, as float32 tensors on ``device``.
+
+    ``X`` is a tensor (anywhere), a numpy array or
+    :class:`~skda.datasets.ImageRows`.
+    """
+    n = len(X)
+    if isinstance(X, np.ndarray):
+        for start in range(0, n, batch_size):
+            yield _as_float(torch.tensor(X[start:start + batch_size], device=device))
+        return
+    if isinstance(X, torch.Tensor) and X.device == device:
+        for start in range(0, n, batch_size):
+            yield _as_float(X[start:start + batch_size])
+        return
+    if not isinstance(X, torch.Tensor):
+        for batch in X.loader(batch_size=batch_size, pin_memory=device.type == "cuda"):
+            yield as_float_images(batch.to(device, non_blocking=True))
+        return
+    for start in range(0, n, batch_size):
+        batch = X[start:start + batch_size]
+        if device.type == "cuda":
+            batch = batch.pin_memory()
+        yield _as_float(batch.to(device, non_blocking=True))
+
+
+class _EpochRows:
+    """A DataLoader's batch sampler: the row lists of the epoch under way (set each epoch)."""
+
+    index = None
+
+    def __iter__(self):
+        return iter(self.index.tolist())
+
+    def __len__(self):
+        return len(self.index)
 
 
 class BalancedBatches:
@@ -75,6 +180,7 @@ class BalancedBatches:
         self.batch_size = batch_size
         self.steps = self.steps_per_epoch(len(data), n_domains, batch_size, n_replicas)
         self._generator = torch.Generator().manual_seed(int(seed))
+        self._seed, self._loader, self._epoch_rows = int(seed), None, _EpochRows()
         self._queues = [m[:0] for m in self._members]
         self.batch_weights = None
 
@@ -134,9 +240,22 @@ class BalancedBatches:
         return torch.cat(blocks, dim=1)
 
     def __iter__(self):
-        index = self.epoch_indices().to(self.data.X.device, non_blocking=True)
-        for rows in index:
-            batch, self.batch_weights = _gather(self.data, rows)
+        index = self.epoch_indices()
+        device = self.data.y.device
+        loader = None
+        if not isinstance(self.data.X, torch.Tensor):
+            # one DataLoader for the fit, its workers kept between epochs; each epoch its
+            # batch sampler gives the epoch's rows. Its seed (the workers' random
+            # transforms) is the sampler's, so the row shuffles are left alone
+            self._epoch_rows.index = index
+            if self._loader is None:
+                self._loader = self.data.X.loader(
+                    batch_sampler=self._epoch_rows, training=True,
+                    pin_memory=device.type == "cuda", seed=self._seed)
+            loader = self._loader
+        rows_X = fetch_rows(self.data.X, index, device, training=True, loader=loader)
+        for rows, X in zip(index.to(device, non_blocking=True), rows_X, strict=True):
+            batch, self.batch_weights = _gather(self.data, rows, X)
             yield batch
 
 
@@ -156,9 +275,10 @@ class SequentialBatches:
         return math.ceil(len(self.data) / self.batch_size)
 
     def __iter__(self):
-        device = self.data.X.device
-        for start in range(0, len(self.data), self.batch_size):
+        device = self.data.y.device
+        rows_X = rows_in_order(self.data.X, self.batch_size, device)
+        for start, X in zip(range(0, len(self.data), self.batch_size), rows_X, strict=True):
             rows = torch.arange(start, min(start + self.batch_size, len(self.data)),
                                 device=device)
-            batch, self.batch_weights = _gather(self.data, rows)
+            batch, self.batch_weights = _gather(self.data, rows, X)
             yield batch

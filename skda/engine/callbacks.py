@@ -6,6 +6,7 @@ import torch
 from skorch.callbacks import Callback
 
 from .algorithm import TrainingObjective
+from .batching import rows_in_order
 
 
 def algorithm_of(net):
@@ -135,7 +136,9 @@ class NonFiniteLossGuard(Callback):
         was_training = algorithm.training
         algorithm.eval()
         with torch.no_grad():
-            outputs = algorithm(batches.data.X[:net.batch_size])
+            first = next(rows_in_order(batches.data.X, net.batch_size,
+                                       batches.data.y.device))
+            outputs = algorithm(first)
         algorithm.train(was_training)
         if not torch.isfinite(outputs).all():
             raise DivergenceError(

@@ -10,7 +10,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 
 from ..modules import MaskedCrossEntropy
-from .batching import BalancedBatches, DomainData, SequentialBatches
+from .batching import BalancedBatches, DomainData, SequentialBatches, rows_in_order
 from .callbacks import algorithm_of
 
 
@@ -138,6 +138,15 @@ class DomainNet(NeuralNet):
                          if method_name in vars(cb) or getattr(type(cb), method_name) is not base]
             cache[1][method_name] = listeners
         return listeners
+
+    def initialize_module(self):
+        super().initialize_module()
+        # skorch uses a module instance as it is, so `module` (the parameter) is `module_`:
+        # pickled with the device-dependent attributes, it is stored once and loads with
+        # their map_location (a CUDA-trained model then loads where CUDA is absent)
+        if "module" not in self.cuda_dependent_attributes_:
+            self.cuda_dependent_attributes_ = [*self.cuda_dependent_attributes_, "module"]
+        return self
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -274,7 +283,10 @@ class DomainNet(NeuralNet):
         self._term_sums = {}
 
     def infer_numpy(self, X, method="forward"):
-        """Apply ``module_`` (or its method ``method``) to a float32 array, batch by batch.
+        """Apply ``module_`` (or its method ``method``) to the rows of X, batch by batch.
+
+        ``X`` is an array (float32, or uint8 images converted per batch) or
+        :class:`~skda.datasets.ImageRows`.
 
         Runs in evaluation mode without autograd and returns a numpy array.
         """
@@ -285,7 +297,6 @@ class DomainNet(NeuralNet):
         device = next(self.module_.parameters()).device
         outputs = []
         with torch.inference_mode():
-            for start in range(0, len(X), self.batch_size):
-                chunk = torch.tensor(X[start:start + self.batch_size], device=device)
+            for chunk in rows_in_order(X, self.batch_size, device):
                 outputs.append(fn(chunk).float().cpu())
         return torch.cat(outputs).numpy()

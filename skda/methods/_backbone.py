@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from .._params import hidden_sizes
-from ..modules import MLP, ConvNet
+from ..modules import MLP, ConvNet, ResNet
 
 
 def build_featurizer(module, module_params, input_shape, hidden_layer_sizes):
@@ -15,8 +15,9 @@ def build_featurizer(module, module_params, input_shape, hidden_layer_sizes):
 
     Parameters
     ----------
-    module : None, torch.nn.Module subclass or instance
-        The estimator's ``module`` (already validated).
+    module : None, str, torch.nn.Module subclass or instance
+        The estimator's ``module`` (already validated); a string names a
+        :class:`~skda.modules.ResNet` architecture.
     module_params : dict
         The ``module__*`` parameters, without the prefix.
     input_shape : tuple of int
@@ -33,6 +34,14 @@ def build_featurizer(module, module_params, input_shape, hidden_layer_sizes):
                 "backbone takes no module__* parameters.")
         net = ConvNet(input_shape) if images else MLP(input_shape[0],
                                                       hidden_sizes(hidden_layer_sizes))
+        return net, net.n_features_out
+    if isinstance(module, str):  # a named architecture
+        if not images:
+            raise ValueError(
+                f"module={module!r} is an image backbone; X is tabular (shape "
+                f"{tuple(input_shape)} per row). Pass images (n_samples, channels, height, "
+                "width) or leave module=None.")
+        net = ResNet(module, input_shape=tuple(input_shape), **module_params)
         return net, net.n_features_out
     if isinstance(module, nn.Module):
         if module_params:

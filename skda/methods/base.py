@@ -46,6 +46,7 @@ from .._validation import (
     validate_X,
 )
 from ..engine import BalancedBatches, DomainData, DomainNet, EarlyStopping, NonFiniteLossGuard
+from ..engine.batching import place_rows
 from ..metrics import ConfoundingWarning
 from ..modules import MaskedCrossEntropy, MaskedSquaredError
 from ..preprocessing import SCALING_METHODS, TabularScaler
@@ -74,10 +75,13 @@ STRENGTH = [Interval(numbers.Real, 0), Options("auto")]
 _LR_MAX = float(np.finfo(np.float32).max)
 
 SHARED_PARAMETERS_DOC = """\
-module : None, torch.nn.Module subclass or instance, default=None
+module : None, str, torch.nn.Module subclass or instance, default=None
         Backbone (feature extractor). ``None`` builds an MLP from
         ``hidden_layer_sizes`` for tabular X and a
-        :class:`~skda.modules.ConvNet` for images. A class is instantiated
+        :class:`~skda.modules.ConvNet` for images. ``"resnet18"``,
+        ``"resnet34"`` or ``"resnet50"`` builds a
+        :class:`~skda.modules.ResNet` (torchvision's, ``module__weights=
+        "IMAGENET1K_V1"`` for its ImageNet weights). A class is instantiated
         with the ``module__*`` parameters, plus ``n_features_in`` (columns of
         tabular X) or ``input_shape`` (``(channels, height, width)`` of one
         image) when its constructor takes that argument and it is not given.
@@ -568,10 +572,13 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or image array
+        X : array-like of shape (n_samples, n_features), image array or image files
             Tabular inputs (numpy array or pandas DataFrame), or images of
             shape ``(n_samples, channels, height, width)`` (a 3-D array
-            ``(n_samples, height, width)`` is read as one channel). Never
+            ``(n_samples, height, width)`` is read as one channel; uint8
+            stays uint8 and is converted per batch), or image files: a list
+            or 1-D array of paths, a torch ``Dataset`` of images or
+            :class:`~skda.datasets.ImageRows`, decoded batch by batch. Never
             modified.
         y : array-like of shape (n_samples,)
             Targets; an unlabeled row is ``-1`` for a classifier (the
@@ -674,11 +681,13 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
 
         def tensors(subset):
             X_rows = X[subset]
-            # the scaler's output and an indexed copy are skda's own: share their memory
-            # rather than copy them again (the caller's X itself is always copied)
-            owned = self.input_scaler_ is not None or not isinstance(subset, slice)
+            if isinstance(X_rows, np.ndarray):
+                # the scaler's output and an indexed copy are skda's own: share their memory
+                # rather than copy them again (the caller's X itself is never written to)
+                owned = self.input_scaler_ is not None or not isinstance(subset, slice)
+                X_rows = place_rows(X_rows, device, owned)
             return DomainData(
-                (torch.as_tensor if owned else torch.tensor)(X_rows, device=device),
+                X_rows,
                 torch.tensor(codes[subset], device=device),
                 torch.tensor(domain_codes[subset], device=device),
                 None if weights is None else torch.tensor(weights[subset], device=device))

@@ -28,6 +28,7 @@ from skorch.callbacks import Callback
 
 from .._params import NONE, Interval
 from ..engine import algorithm_of
+from ..engine.batching import rows_in_order
 from ..modules import ConvNet, ImageStandardization, style_statistics
 from .base import DomainEstimator
 
@@ -63,8 +64,8 @@ def latent_statistics(featurizer, X, kind, batch_size=512):
     featurizer : torch.nn.Module
         The backbone, in the state it has now (evaluation mode is set here
         and the previous mode restored).
-    X : Tensor
-        Rows, on the backbone's device.
+    X : Tensor or ImageRows
+        Rows (read batch by batch, as float32 on the backbone's device).
     kind : {"first_block_style", "input_style", "input", "first_hidden"}
         ``"first_block_style"``: the per-channel mean and standard deviation
         of the default ConvNet's first block (MMLD's style features; they
@@ -79,19 +80,21 @@ def latent_statistics(featurizer, X, kind, batch_size=512):
     """
     if kind == "input":
         return X.detach().double().cpu().numpy()
+    # the backbone's device: X may be kept on the host (uint8 images) or be ImageRows
+    device = next((p.device for p in featurizer.parameters()), torch.device("cpu"))
     if kind == "first_hidden":
         layer = torch.nn.Sequential(*list(featurizer.children())[:2])
         with torch.no_grad():
-            return torch.cat([layer(X[s:s + batch_size]).double().cpu()
-                              for s in range(0, len(X), batch_size)]).numpy()
+            return torch.cat([layer(chunk).double().cpu()
+                              for chunk in rows_in_order(X, batch_size, device)]).numpy()
     layer = _first_block(featurizer) if kind == "first_block_style" else torch.nn.Identity()
     was_training = featurizer.training
     featurizer.eval()
     out = []
     try:
         with torch.no_grad():
-            for start in range(0, len(X), batch_size):
-                mean, std = style_statistics(layer(X[start:start + batch_size]).float())
+            for chunk in rows_in_order(X, batch_size, device):
+                mean, std = style_statistics(layer(chunk).float())
                 out.append(torch.cat([mean, std], dim=1).flatten(1).double().cpu())
     finally:
         featurizer.train(was_training)

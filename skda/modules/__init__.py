@@ -3,6 +3,7 @@
 from .convnet import ConvNet, DenseHead, GlobalAvgPool, ImageStandardization
 from .losses import MaskedCrossEntropy, MaskedSquaredError
 from .mlp import MLP
+from .resnet import ResNet
 from .style import MixStyle, adain, randomize_content, randomize_style, style_statistics
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "MaskedCrossEntropy",
     "MaskedSquaredError",
     "MixStyle",
+    "ResNet",
     "adain",
     "randomize_content",
     "randomize_style",

@@ -141,6 +141,28 @@ def test_skorch_attributes_domain_net_reads(moons_uda):
     assert isinstance(net.history[-1]["batches"], list)
 
 
+def test_the_algorithm_pickles_once_with_the_device_dependent_attributes(moons_uda):
+    # skorch uses a module instance as it is: `module` and `module_` are one object. Pickled
+    # apart from `module_` (skorch's device-dependent attributes, loaded with a map_location),
+    # a CUDA-trained model would not load on a machine without CUDA, and its weights would
+    # be stored twice
+    import pickle
+
+    from skda import ERMClassifier
+
+    X, y, d = moons_uda
+    clf = ERMClassifier(hidden_layer_sizes=(64, 64), max_epochs=1, random_state=0,
+                        optimizer__weight_decay=0.0).fit(X, y, domains=d)
+    assert clf.net_.module is clf.net_.module_
+    state = clf.net_.__getstate__()
+    assert "module" not in state and "module_" not in state
+    loaded = pickle.loads(pickle.dumps(clf))
+    assert loaded.net_.module is loaded.net_.module_
+    n_bytes = 4 * sum(p.numel() for p in clf.net_.module_.parameters())
+    assert len(pickle.dumps(clf)) < 1.5 * n_bytes + 200_000
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
 def test_installed_skorch_is_in_the_declared_range():
     from importlib.metadata import PackageNotFoundError, requires, version
 

@@ -102,3 +102,12 @@ def test_site_bias_example_diagnoses_and_removes_the_shortcut(capsys, tmp_path):
               for line in out.splitlines() if "class balance reversed" in line}
     assert scores["ERM, balanced per site"] > scores["ERM"] + 0.05, scores
     assert (tmp_path / "confounding.png").stat().st_size > 5000
+
+
+def test_image_folder_example(capsys):
+    run("image_folder.py")
+    out = capsys.readouterr().out
+    assert "1797 files in 6 domains" in out and "shape (1797, 3, 8, 8)" in out
+    assert "DANN's strength: lambda_=" in out
+    assert "ERM: accuracy on the unseen 'gray' style" in out
+    assert "DANN: accuracy on the unseen 'gray' style" in out
