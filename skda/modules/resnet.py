@@ -113,6 +113,11 @@ class ResNet(nn.Sequential):
         ones) and small, domain-balanced batches do not overwrite them; its
         scale and shift still train unless frozen. DomainBed trains ResNets
         this way.
+    channels_last : bool, default=False
+        Keep the convolution weights, and convert each input batch, in
+        torch's channels-last memory layout: on a GPU's tensor cores (in
+        bf16 or fp16 mixed precision) convolutions run faster so;
+        ``benchmarks/results/image_files_cuda.md`` has the figures.
 
     Examples
     --------
@@ -124,7 +129,7 @@ class ResNet(nn.Sequential):
     """
 
     def __init__(self, arch="resnet18", input_shape=None, weights=None, frozen_stages=0,
-                 freeze_batchnorm=False):
+                 freeze_batchnorm=False, channels_last=False):
         if arch not in ARCHITECTURES:
             raise ValueError(f"arch must be one of {sorted(ARCHITECTURES)}, got {arch!r}.")
         if not isinstance(frozen_stages, int) or not 0 <= frozen_stages <= 5:
@@ -156,6 +161,14 @@ class ResNet(nn.Sequential):
             for parameter in getattr(self, name).parameters():
                 parameter.requires_grad_(False)
         self.train()  # a new module is in training mode: apply the frozen layers' eval mode
+        self.channels_last = channels_last
+        if channels_last:
+            self.to(memory_format=torch.channels_last)
+
+    def forward(self, x):
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return super().forward(x)
 
     def _initialize(self):
         # torchvision's initialisation: He-normal convolutions, unit BatchNorm

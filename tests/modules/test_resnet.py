@@ -97,3 +97,14 @@ def test_torchvision_weights_load_and_give_torchvision_s_features(arch, tmp_path
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         torch.testing.assert_close(ours(x), theirs(x))
+
+
+def test_channels_last_is_a_memory_layout_only():
+    torch.manual_seed(0)
+    plain = ResNet("resnet18", input_shape=(3, 32, 32)).eval()
+    torch.manual_seed(0)
+    fast = ResNet("resnet18", input_shape=(3, 32, 32), channels_last=True).eval()
+    assert fast.conv1.weight.is_contiguous(memory_format=torch.channels_last)
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(fast(x), plain(x), rtol=1e-4, atol=1e-5)
