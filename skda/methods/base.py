@@ -62,7 +62,7 @@ AUTO_STEPS = 2000
 #: decay) hold out to compare their candidates
 AUTO_VALIDATION_FRACTION = 0.2
 
-#: what fit sets (told apart from misspelt parameters such as ``lamda_``)
+#: what fit sets on every estimator; a class adds its own in ``_fitted_attributes``
 FITTED_ATTRIBUTES = (
     "classes_", "target_mean_", "target_scale_", "domains_", "n_features_in_",
     "feature_names_in_", "input_shape_", "input_scaler_", "n_iter_", "net_", "strength_",
@@ -438,6 +438,9 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
         # `device` is checked where it is resolved, which knows whether CUDA is here
     }
 
+    #: what fit sets: cleared before a refit, told apart from misspelt parameters (such as
+    #: ``lamda_``), and taken on from the model an ``"auto"`` strength keeps
+    _fitted_attributes = FITTED_ATTRIBUTES
     #: fewest training domains the method can learn from
     _min_domains = 1
     #: whether unlabeled rows take part in training
@@ -494,7 +497,7 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
         named = set(self._get_param_names())
         unknown = sorted(
             k for k in vars(self)
-            if k not in named and k not in FITTED_ATTRIBUTES
+            if k not in named and k not in self._fitted_attributes
             and not k.startswith(("_", *PARAM_PREFIXES))
         )
         if unknown:
@@ -606,7 +609,7 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        for name in FITTED_ATTRIBUTES:  # a refit keeps nothing of an earlier fit
+        for name in self._fitted_attributes:  # a refit keeps nothing of an earlier fit
             self.__dict__.pop(name, None)
         self._check_params()
         given = X
@@ -759,10 +762,9 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
             verbose=self.verbose)
         search.fit(X, y, domains=domains, sample_weight=sample_weight)
         best = search.best_estimator_
-        params = set(best.get_params())
-        for name, value in vars(best).items():
-            if name.endswith("_") and not name.startswith("_") and name not in params:
-                setattr(self, name, value)
+        for name in best._fitted_attributes:
+            if name in vars(best):
+                setattr(self, name, vars(best)[name])
         self.strength_ = search.strength_
         self.strength_search_ = search.cv_results_
         self.weight_decay_search_ = search.weight_decay_search_

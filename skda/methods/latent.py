@@ -300,6 +300,8 @@ class LatentDomainsMixin:
     ``latent_domain_labels_`` the last assignment of the rows of X.
     """
 
+    _fitted_attributes = (*DomainEstimator._fitted_attributes, "latent_domain_labels_")
+
     def _latent_k(self):
         return getattr(self, "latent_domains", None)
 
@@ -335,7 +337,6 @@ class LatentDomainsMixin:
         return [*own, *super()._method_callbacks()]
 
     def fit(self, X, y, domains=None, sample_weight=None):
-        self.__dict__.pop("latent_domain_labels_", None)
         self.__dict__.pop("_latent_held_out", None)
         try:
             super().fit(X, y, domains=domains, sample_weight=sample_weight)

@@ -54,6 +54,26 @@ def test_caller_arrays_are_not_modified(Estimator, moons_uda, multi_domain):
         assert np.array_equal(before, after)
 
 
+def _public_fitted(estimator):
+    params = set(estimator.get_params())
+    return {k for k in vars(estimator)
+            if k.endswith("_") and not k.startswith("_") and k not in params}
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_what_fit_sets_is_declared(Estimator, moons_uda, multi_domain):
+    # _fitted_attributes is what a refit clears, what "auto" takes on from the model it
+    # keeps and what parameter checks tell apart from a misspelt parameter: an attribute
+    # that fit sets and the class does not declare would survive a refit
+    X, y, d = training_data(Estimator, moons_uda, multi_domain)
+    clf = Estimator(**TINY).fit(X, y, domains=d)
+    assert _public_fitted(clf) <= set(Estimator._fitted_attributes)
+    if "latent_domains" in clf.get_params():
+        latent = Estimator(**TINY, latent_domains=2).fit(X, y)
+        assert "latent_domain_labels_" in _public_fitted(latent)
+        assert _public_fitted(latent) <= set(Estimator._fitted_attributes)
+
+
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_same_seed_same_model_on_cpu(Estimator, moons_uda, multi_domain):
     X, y, d = training_data(Estimator, moons_uda, multi_domain)
