@@ -70,7 +70,7 @@ PAGE = [
     ("wine_regression", "Wine quality as a regression: red and white"),
     ("skada_side_by_side", "skada 0.6.0 side by side"),
     ("skada_methods", "skada 0.6.0 side by side: Deep CORAL, MMD, CDAN and MCC"),
-    ("skada_shallow", "skada 0.6.0's shallow methods: the 12 Amazon pairs, MNIST/USPS, wine"),
+    ("skada_shallow", "skada 0.6.0's shallow methods: Amazon, MNIST/USPS, wine, hospitals"),
     ("dann_moons", "DANN paper: rotated moons, with every UDA method"),
     ("clinical_loso", "Clinical: leave one hospital out"),
     ("site_confounding", "Site-label confounding: the shortcut through the site"),

@@ -1,4 +1,4 @@
-"""skada 0.6.0's shallow DA methods: the 12 Amazon pairs, MNIST/USPS and wine, beside skda's tables.
+"""skada 0.6.0's shallow DA methods on the Amazon pairs, MNIST/USPS, wine and the hospitals.
 
 ``python benchmarks/skada_shallow.py [--seeds 1] [--only B→K]`` from a virtual environment
 holding skada (it is not, and must never become, a dependency of skda; see
@@ -8,11 +8,14 @@ holding skada (it is not, and must never become, a dependency of skda; see
 Problems, each read through skda's loader: the 12 Amazon review pairs (400 features, the
 data of ``amazon.py``), MNIST→USPS and USPS→MNIST (the JDA subsets' 256 pixels, the data of
 ``mnist_usps.py``), and wine red→white and white→red (11 features, quality >= 7, the data of
-``wine.py``). The Amazon and wine features are standardized over the source and target rows
-together (transductive, as a pipeline fitted on both would); the digits' pixels stay in [0, 1]
-as skda's rows get them (standardized pixels gave the SVC 32.6 and 20.7 on MNIST→USPS and
-USPS→MNIST: the near-constant border pixels blow up). Every target row is unlabeled in
-training (``y = -1``, skada's ``sample_domain`` negative) and scored. Each method is skada's
+``wine.py``), and the four hospitals of ``fetch_heart_disease``, each the unlabeled target of
+the other three in turn (13 features, missing values filled with each column's median over
+all rows). The Amazon, wine and hospital features are standardized over the source and
+target rows together (transductive, as a pipeline fitted on both would); the digits' pixels
+stay in [0, 1] as skda's rows get them (standardized pixels gave the SVC 32.6 and 20.7 on
+MNIST→USPS and USPS→MNIST: the near-constant border pixels blow up). Every target row is
+unlabeled in training (``y = -1``, skada's ``sample_domain`` negative) and scored. Each
+method is skada's
 pipeline function with its documented defaults, whose classifier is an RBF ``SVC``: CORAL,
 SubspaceAlignment, OTMapping, TransferComponentAnalysis, KMMReweight and
 DiscriminatorReweight. Their own baseline is the same ``SVC`` on the source rows alone, so
@@ -33,10 +36,16 @@ from _common import (
     parallel_records,
     run_and_save,
 )
+from sklearn.impute import SimpleImputer
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from skda.datasets import fetch_amazon_reviews, fetch_mnist_usps, fetch_wine_quality
+from skda.datasets import (
+    fetch_amazon_reviews,
+    fetch_heart_disease,
+    fetch_mnist_usps,
+    fetch_wine_quality,
+)
 
 try:
     import skada
@@ -45,10 +54,14 @@ except ImportError:  # pragma: no cover - the script says what to install
 
 AMAZON = {"B": "books", "D": "dvd", "E": "electronics", "K": "kitchen"}
 AMAZON_PAIRS = [f"{s}→{t}" for s in AMAZON for t in AMAZON if s != t]
-OTHER_PAIRS = ["MNIST→USPS", "USPS→MNIST", "red→white", "white→red"]
+HOSPITALS = ("cleveland", "hungarian", "switzerland", "va")
+OTHER_PAIRS = ["MNIST→USPS", "USPS→MNIST", "red→white", "white→red",
+               *(f"hospitals→{h}" for h in HOSPITALS)]
 PAIRS = AMAZON_PAIRS + OTHER_PAIRS
 #: where skda's rows on the same problems are
-SKDA_TABLES = {"Amazon": "amazon.md", "MNIST/USPS": "mnist_usps.md", "wine": "wine.md"}
+SKDA_TABLES = {"Amazon": "amazon.md", "MNIST/USPS": "mnist_usps.md", "wine": "wine.md",
+               "the hospitals (ERM and DANN at each strength, accuracy)":
+                   "auto_strength_report.json"}
 
 
 def load(pair):
@@ -58,6 +71,9 @@ def load(pair):
     if source in AMAZON:
         source, target = AMAZON[source], AMAZON[target]
         X, y, d = fetch_amazon_reviews(domains=(source, target), **kwargs)
+    elif source == "hospitals":  # the other three hospitals are the sources
+        X, y, d = fetch_heart_disease(**kwargs)
+        X = SimpleImputer(strategy="median").fit_transform(X)
     elif source in ("MNIST", "USPS"):
         source, target = source.lower(), target.lower()
         X, y, d = fetch_mnist_usps(domains=(source, target), **kwargs)
@@ -88,7 +104,9 @@ def fit_and_score(pair, method, seed):
             model = make(method, seed).fit(X[~is_target], y[~is_target])
             predicted = model.predict(X[is_target])
         else:
-            sample_domain = np.where(is_target, -2, 1)
+            # skada: a positive code per source domain, a negative one for the target
+            codes = np.unique(d, return_inverse=True)[1] + 1
+            sample_domain = np.where(is_target, -codes, codes)
             model = make(method, seed).fit(X, np.where(is_target, -1, y),
                                            sample_domain=sample_domain)
             predicted = model.predict(X[is_target], sample_domain=sample_domain[is_target])
@@ -130,7 +148,7 @@ def report(records, args, seconds):
                      "" if method == METHODS[0] else f"{above} / {below}"])
     version = getattr(skada, "__version__", "?")
     lines = [
-        "# skada's shallow DA methods: the 12 Amazon pairs, MNIST/USPS and wine", "",
+        "# skada's shallow DA methods: the 12 Amazon pairs, MNIST/USPS, wine, the hospitals", "",
         f"`python benchmarks/skada_shallow.py --seeds {args.seeds}`; skada {version}, each "
         "method its pipeline function with its defaults (RBF SVC as the classifier); inputs "
         "standardized over each problem's rows as in `amazon.md`, but the digits' pixels, "
