@@ -241,14 +241,14 @@ class ImageRows:
 
     def _load(self, i, transform):
         row = self._index[i]
-        where = (f"image {self._files[row]!r}" if self._files is not None
-                 else f"item {row} of the Dataset")
         if self._files is not None:
+            where = f"image {self._files[row]!r}"
             try:
                 image = decode_image(self._files[row])
             except (OSError, ValueError) as exc:
                 raise ValueError(f"Cannot read {where}: {exc}") from exc
         else:
+            where = f"item {row} of the Dataset"
             image = self._dataset[int(row)]
             if isinstance(image, (tuple, list)):
                 image = image[0]

@@ -20,14 +20,14 @@ from ..datasets._images import as_float_images
 DEVICE_MEMORY_SHARE = 0.5
 
 
-def place_rows(X, device, owned=False):
+def place_rows(X, device):
     """The rows of the array ``X`` as a tensor that batches are gathered from.
 
     Its dtype is kept (uint8 images take a quarter of float32's memory and
     are converted per batch). On a CUDA device X is copied over whole when
     it takes at most :data:`DEVICE_MEMORY_SHARE` of the free memory, else
     it stays on the host. A host tensor shares X's memory (nothing writes
-    to it) unless X is read-only; ``owned`` says X is skda's own copy.
+    to it) unless X is read-only.
     """
     X = np.ascontiguousarray(X)
     if device.type == "cuda":
@@ -36,7 +36,7 @@ def place_rows(X, device, owned=False):
             return torch.as_tensor(X, device=device)
     elif device.type != "cpu":
         return torch.as_tensor(X, device=device)
-    return torch.from_numpy(X) if owned or X.flags.writeable else torch.tensor(X)
+    return torch.from_numpy(X) if X.flags.writeable else torch.tensor(X)
 
 
 class DomainData(NamedTuple):
@@ -73,30 +73,20 @@ def _as_float(X):
     return X if X.dtype == torch.float32 else X.float()
 
 
-def fetch_rows(X, index, device, training=False, seed=0, loader=None):
-    """X's rows of each block of ``index`` (rows of indices, on the CPU), float32 on ``device``.
+def _moved(batch, device):
+    """A batch of rows as float32 on ``device``: pinned and copied over when it is elsewhere."""
+    if batch.device != device:
+        if device.type == "cuda":
+            batch = batch.pin_memory()
+        batch = batch.to(device, non_blocking=True)
+    return _as_float(batch)
 
-    A tensor on ``device`` is gathered there; one elsewhere (the host) is
-    gathered where it is, pinned and copied over, batch by batch;
-    :class:`~skda.datasets.ImageRows` decode their images in DataLoader
-    workers (``training`` picks their training transform, ``seed`` seeds
-    the workers' random transforms), or ``loader`` when given (a DataLoader
-    over X whose batch sampler gives ``index``'s rows).
-    """
-    if not isinstance(X, torch.Tensor):
-        for batch in loader if loader is not None else X.loader(
-                batch_sampler=index.tolist(), training=training,
-                pin_memory=device.type == "cuda", seed=seed):
-            yield as_float_images(batch.to(device, non_blocking=True))
-        return
-    index = index.to(X.device, non_blocking=True)
-    for rows in index:
-        batch = X.index_select(0, rows)
-        if batch.device != device:
-            if device.type == "cuda":
-                batch = batch.pin_memory()
-            batch = batch.to(device, non_blocking=True)
-        yield _as_float(batch)
+
+def _decoded(loader, device):
+    """The image batches of a DataLoader over :class:`~skda.datasets.ImageRows`, float32 on
+    ``device`` (uint8 pixels scaled to [0, 1] there)."""
+    for batch in loader:
+        yield as_float_images(batch.to(device, non_blocking=True))
 
 
 def rows_in_order(X, batch_size, device):
@@ -105,24 +95,15 @@ def rows_in_order(X, batch_size, device):
     ``X`` is a tensor (anywhere), a numpy array or
     :class:`~skda.datasets.ImageRows`.
     """
-    n = len(X)
     if isinstance(X, np.ndarray):
-        for start in range(0, n, batch_size):
+        for start in range(0, len(X), batch_size):
             yield _as_float(torch.tensor(X[start:start + batch_size], device=device))
-        return
-    if isinstance(X, torch.Tensor) and X.device == device:
-        for start in range(0, n, batch_size):
-            yield _as_float(X[start:start + batch_size])
-        return
-    if not isinstance(X, torch.Tensor):
-        for batch in X.loader(batch_size=batch_size, pin_memory=device.type == "cuda"):
-            yield as_float_images(batch.to(device, non_blocking=True))
-        return
-    for start in range(0, n, batch_size):
-        batch = X[start:start + batch_size]
-        if device.type == "cuda":
-            batch = batch.pin_memory()
-        yield _as_float(batch.to(device, non_blocking=True))
+    elif isinstance(X, torch.Tensor):
+        for start in range(0, len(X), batch_size):
+            yield _moved(X[start:start + batch_size], device)
+    else:
+        yield from _decoded(X.loader(batch_size=batch_size, pin_memory=device.type == "cuda"),
+                            device)
 
 
 class _EpochRows:
@@ -239,23 +220,30 @@ class BalancedBatches:
                   for k, m in enumerate(self.rows_per_domain)]
         return torch.cat(blocks, dim=1)
 
+    def _image_loader(self, index, device):
+        """The fit's DataLoader over the images, its batch sampler set to ``index``'s rows.
+
+        One loader serves the whole fit, its workers kept between epochs. Its
+        seed (the workers' random transforms) is the sampler's, so the row
+        shuffles are left alone.
+        """
+        self._epoch_rows.index = index
+        if self._loader is None:
+            self._loader = self.data.X.loader(
+                batch_sampler=self._epoch_rows, training=True,
+                pin_memory=device.type == "cuda", seed=self._seed)
+        return self._loader
+
     def __iter__(self):
         index = self.epoch_indices()
-        device = self.data.y.device
-        loader = None
-        if not isinstance(self.data.X, torch.Tensor):
-            # one DataLoader for the fit, its workers kept between epochs; each epoch its
-            # batch sampler gives the epoch's rows. Its seed (the workers' random
-            # transforms) is the sampler's, so the row shuffles are left alone
-            self._epoch_rows.index = index
-            if self._loader is None:
-                self._loader = self.data.X.loader(
-                    batch_sampler=self._epoch_rows, training=True,
-                    pin_memory=device.type == "cuda", seed=self._seed)
-            loader = self._loader
-        rows_X = fetch_rows(self.data.X, index, device, training=True, loader=loader)
-        for rows, X in zip(index.to(device, non_blocking=True), rows_X, strict=True):
-            batch, self.batch_weights = _gather(self.data, rows, X)
+        X, device = self.data.X, self.data.y.device
+        if isinstance(X, torch.Tensor):  # gathered where X is, one gather per batch
+            rows_X = (_moved(X.index_select(0, rows), device)
+                      for rows in index.to(X.device, non_blocking=True))
+        else:
+            rows_X = _decoded(self._image_loader(index, device), device)
+        for rows, X_batch in zip(index.to(device, non_blocking=True), rows_X, strict=True):
+            batch, self.batch_weights = _gather(self.data, rows, X_batch)
             yield batch
 
 

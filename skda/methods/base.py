@@ -684,11 +684,8 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
 
         def tensors(subset):
             X_rows = X[subset]
-            if isinstance(X_rows, np.ndarray):
-                # the scaler's output and an indexed copy are skda's own: share their memory
-                # rather than copy them again (the caller's X itself is never written to)
-                owned = self.input_scaler_ is not None or not isinstance(subset, slice)
-                X_rows = place_rows(X_rows, device, owned)
+            if isinstance(X_rows, np.ndarray):  # ImageRows are read batch by batch
+                X_rows = place_rows(X_rows, device)
             return DomainData(
                 X_rows,
                 torch.tensor(codes[subset], device=device),
