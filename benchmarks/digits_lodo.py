@@ -16,7 +16,7 @@ Methods (``METHODS``; ``--methods`` picks a comma-separated subset, and
 DANN, CDANN, CCSA, SagNet, CAADA, Deep CORAL, MMD, CDAN, GroupDRO, IRM,
 V-REx, Mixup, "ERM + MixStyle" (ERM on the default ConvNet with
 ``module=ConvNet, module__mixstyle=True``: a MixStyle layer after the first
-block) and DDAIG. A name whose class skda does not have (``METHODS`` names
+block), DDAIG and L2A-OT. A name whose class skda does not have (``METHODS`` names
 the class) is skipped with a printed note, so an entry can precede its
 class. Every method runs with the same default ConvNet backbone (32-64
 channels, 128 features), batch 128 split evenly over the five training
@@ -92,6 +92,7 @@ METHODS = {
     "VREx": ("VRExClassifier", {}),
     "Mixup": ("MixupClassifier", {}),
     "DDAIG": ("DDAIGClassifier", {}),
+    "L2A-OT": ("L2AOTClassifier", {}),
 }
 
 #: DomainBed, results/2020_10_06_7df6f06/results.tex, training-domain validation,

@@ -19,6 +19,7 @@ from skda import (
     ERMClassifier,
     GroupDROClassifier,
     IRMClassifier,
+    L2AOTClassifier,
     MCCClassifier,
     MixupClassifier,
     MMDClassifier,
@@ -88,7 +89,8 @@ def test_parameters_after_the_first_are_keyword_only(Estimator):
     (CDANClassifier, "lambda_"), (DeepCORALClassifier, "lambda_"), (MMDClassifier, "lambda_"),
     (MCCClassifier, "temperature"), (IRMClassifier, "penalty_weight"),
     (VRExClassifier, "penalty_weight"), (MixupClassifier, "alpha"),
-    (CAADAClassifier, "coral_weight"), (DDAIGClassifier, "perturbation")])
+    (CAADAClassifier, "coral_weight"), (DDAIGClassifier, "perturbation"),
+    (L2AOTClassifier, "novelty_weight")])
 @pytest.mark.parametrize("value", [math.nan, math.inf])
 def test_estimators_refuse_non_finite_reals(Estimator, name, value, moons_uda):
     X, y, d = moons_uda

@@ -95,11 +95,13 @@ class DomainAlgorithm(nn.Module):
     def groups_by_prefix(self, parts):
         """``optimizer_groups`` from ``{group: (top-level submodule name, ...)}``.
 
-        A group whose submodules hold no parameters is left out (it would get
-        an optimizer with nothing to step). A parameter of a submodule that no
-        group names would never be trained: that raises a ``ValueError``.
+        Only parameters that require gradients are grouped (a frozen part
+        needs no optimizer). A group whose submodules hold no such parameters
+        is left out (it would get an optimizer with nothing to step). A
+        trainable parameter of a submodule that no group names would never be
+        trained: that raises a ``ValueError``.
         """
-        named = list(self.named_parameters())
+        named = [(p_name, p) for p_name, p in self.named_parameters() if p.requires_grad]
         named_parts = {prefix for prefixes in parts.values() for prefix in prefixes}
         orphans = [p_name for p_name, _ in named if p_name.split(".")[0] not in named_parts]
         if orphans:

@@ -11,6 +11,7 @@ from .ddaig import DDAIG, DDAIGClassifier
 from .erm import ERM, ERMClassifier, ERMRegressor
 from .groupdro import GroupDRO, GroupDROClassifier
 from .irm import IRM, IRMClassifier
+from .l2aot import L2AOT, L2AOTClassifier
 from .mcc import MCC, MCCClassifier
 from .mixup import Mixup, MixupClassifier
 from .mmd import MMD, MMDClassifier
@@ -43,6 +44,8 @@ __all__ = [
     "GroupDROClassifier",
     "IRM",
     "IRMClassifier",
+    "L2AOT",
+    "L2AOTClassifier",
     "MCC",
     "MCCClassifier",
     "MMD",

@@ -60,17 +60,18 @@ def build_featurizer(module, module_params, input_shape, hidden_layer_sizes):
     return featurizer, output_width(featurizer, input_shape)
 
 
-def probe_output(module, input_shape, name="module"):
+def probe_output(module, input_shape, *args, name="module"):
     """``module``'s output for a dummy batch of two inputs of ``input_shape`` (eval mode).
 
-    ``name`` is the estimator parameter that gave the module, for the error message.
+    ``args`` follow the batch in the call; ``name`` is the estimator parameter
+    that gave the module, for the error message.
     """
     was_training = module.training
     module.eval()
     shape = (2, *input_shape)
     try:
         with torch.no_grad():
-            return module(torch.zeros(shape))
+            return module(torch.zeros(shape), *args)
     except Exception as exc:
         raise ValueError(f"{name} failed on a batch of shape {shape}: {exc}") from exc
     finally:
@@ -85,3 +86,13 @@ def output_width(featurizer, input_shape):
         raise ValueError(
             f"module must return a 2-D feature tensor (batch, width), got {shape}.")
     return out.shape[1]
+
+
+def check_input_shaped(module, input_shape, *args, name, what):
+    """Raise a ``ValueError`` unless ``module`` (given as the parameter ``name``) returns a
+    batch of ``input_shape``, ``what`` saying what the output stands for."""
+    out = probe_output(module, input_shape, *args, name=name)
+    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (2, *input_shape):
+        got = tuple(out.shape[1:]) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(
+            f"{name} must return {what} of the input's shape {tuple(input_shape)}, got {got}.")

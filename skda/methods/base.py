@@ -802,6 +802,11 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
     def _module_params(self):
         return {k[len("module__"):]: v for k, v in self._prefixed_params("module__").items()}
 
+    def _new_featurizer(self):
+        """Another backbone built as the method's own (for a method's extra networks)."""
+        return build_featurizer(self.module, self._module_params(), self._network_input_shape(),
+                                self.hidden_layer_sizes)[0]
+
     def _epochs(self, n_rows, n_domains, max_epochs=None):
         """``max_epochs``, with ``"auto"`` turned into the epochs of about ``AUTO_STEPS`` steps."""
         max_epochs = self.max_epochs if max_epochs is None else max_epochs

@@ -15,7 +15,7 @@ from torch import nn
 from .._params import NONE, Interval, Satisfies
 from ..engine import Adam, DomainAlgorithm, update
 from ..modules import MLP
-from ._backbone import build_featurizer, probe_output
+from ._backbone import check_input_shaped
 from .base import DomainClassifier, fill_doc
 
 
@@ -321,18 +321,10 @@ class DDAIGClassifier(DomainClassifier):
         self._store_params(locals())
 
     def _build_algorithm(self, featurizer, n_features, n_classes, n_domains):
-        def make_featurizer():  # a second backbone, built as the first
-            return build_featurizer(self.module, self._module_params(), self._network_input_shape(),
-                                    self.hidden_layer_sizes)[0]
-
-        algorithm = DDAIG(featurizer, n_features, n_classes, n_domains, make_featurizer,
+        algorithm = DDAIG(featurizer, n_features, n_classes, n_domains, self._new_featurizer,
                           self._make_generator, float(self.perturbation), float(self.alpha))
-        shape = self._network_input_shape()
-        out = probe_output(algorithm.generator, shape, name="generator")
-        if not isinstance(out, torch.Tensor) or tuple(out.shape) != (2, *shape):
-            got = tuple(out.shape[1:]) if isinstance(out, torch.Tensor) else type(out).__name__
-            raise ValueError(
-                f"generator must return a perturbation of the input's shape {shape}, got {got}.")
+        check_input_shaped(algorithm.generator, self._network_input_shape(), name="generator",
+                           what="a perturbation")
         return algorithm
 
     def _make_generator(self):

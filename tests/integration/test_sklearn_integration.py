@@ -23,6 +23,7 @@ from skda import (
     ERMClassifier,
     GroupDROClassifier,
     IRMClassifier,
+    L2AOTClassifier,
     MCCClassifier,
     MixupClassifier,
     MMDClassifier,
@@ -74,6 +75,7 @@ def test_grid_search_lambda_with_leave_one_domain_out(multi_domain):
     (MixupClassifier(**TINY), {"alpha": [0.0, 0.2]}),
     (CAADAClassifier(**TINY), {"coral_weight": [0.0, 1.0]}),
     (DDAIGClassifier(**TINY), {"alpha": [0.0, 0.5]}),
+    (L2AOTClassifier(**TINY), {"alpha": [0.0, 0.5]}),
 ])
 def test_grid_search_strength_of_the_other_methods(estimator, grid, multi_domain):
     X, y, d = multi_domain
@@ -134,7 +136,7 @@ def test_skda_never_changes_global_sklearn_config(multi_domain):
 ])
 @pytest.mark.parametrize("Estimator", [DANNClassifier, SagNetClassifier, CDANNClassifier,
                                        GroupDROClassifier, CDANClassifier, IRMClassifier,
-                                       MixupClassifier, DDAIGClassifier])
+                                       MixupClassifier, DDAIGClassifier, L2AOTClassifier])
 def test_persistence_round_trip(Estimator, dump, load, moons, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     X, y, d, _ = moons

@@ -18,6 +18,7 @@ from skda import (
     ERMRegressor,
     GroupDROClassifier,
     IRMClassifier,
+    L2AOTClassifier,
     MCCClassifier,
     MixupClassifier,
     MMDClassifier,
@@ -95,6 +96,10 @@ class AlternatingDomainsCAADA(AlternatingDomains, CAADAClassifier):
     pass
 
 
+class AlternatingDomainsL2AOT(AlternatingDomains, L2AOTClassifier):
+    pass
+
+
 #: weights act through each batch's weighted mean, batches are drawn at random and
 #: every batch holds every domain: a weight of 0 or 2 is not the same as dropping or
 #: repeating a row (the sampled batches differ); uniform weights are exactly no weights
@@ -146,6 +151,7 @@ KEYWORD_PARAMETERS = {
         AlternatingDomainsMixup(**FIXED),
         AlternatingDomainsCAADA(**FIXED, lambda_=0.1, coral_weight=0.1),
         AlternatingDomainsDDAIG(**FIXED),
+        AlternatingDomainsL2AOT(**FIXED),
         # no domains given: the checks' fits cluster the rows into 2 latent domains
         DANNClassifier(**FIXED, lambda_=0.1, latent_domains=2),
         # the strength searched (six fits, a held-out slice) under the same contract, and
