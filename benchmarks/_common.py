@@ -54,8 +54,12 @@ def run_stamp(args, seconds):
     ``args`` are the parsed :func:`accuracy_arguments` (``device``, ``jobs``,
     ``threads``); ``seconds`` is the run's wall time.
     """
-    return (machine_stamp(args.device) + f" {args.jobs} process(es) of {args.threads} torch "
-            f"thread(s). Total {seconds / 60:.1f} min.")
+    stamp = machine_stamp(args.device) + f" {args.jobs} process(es) of {args.threads} torch " \
+        "thread(s). "
+    if getattr(args, "merge", False):  # the wall time is that of the methods rerun only
+        return stamp + (f"{seconds / 60:.1f} min for {', '.join(args.methods)}; the other rows "
+                        "are the saved results of an earlier run (`--merge`).")
+    return stamp + f"Total {seconds / 60:.1f} min."
 
 
 def mean_sd(values, digits=3):

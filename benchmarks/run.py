@@ -32,6 +32,7 @@ SUITE = {
     "wine_regression": ("wine_regression.py", [], ["--seeds", "1", "--epochs", "3"]),
     "dann_moons": ("dann_moons.py", [], ["--seeds", "2", "--epochs", "100"]),
     "digits_lodo": ("digits_lodo.py", [], ["--seeds", "1", "--epochs", "3"]),
+    "l2aot_development": ("l2aot_development.py", [], ["--seeds", "1", "--epochs", "1"]),
     "ccsa_fewshot": ("ccsa_fewshot.py", [], ["--seeds", "1", "--epochs", "5"]),
     "sagnet_spurious_colour": ("sagnet_spurious_colour.py", [],
                                ["--seeds", "1", "--epochs", "5"]),
@@ -75,6 +76,9 @@ PAGE = [
     ("clinical_loso", "Clinical: leave one hospital out"),
     ("site_confounding", "Site-label confounding: the shortcut through the site"),
     ("digits_lodo", "DomainBed-style leave-one-domain-out on shifted digits"),
+    ("digits_lodo_style_cuda", "Leave-one-domain-out on the digits' colour and texture "
+                               "styles: on an H200 GPU"),
+    ("l2aot_development", "L2A-OT's development problems (kept out of every table)"),
     ("sagnet_spurious_colour", "SagNet: colour as a spurious cue"),
     ("speed_cpu", "Speed against hand-written loops: tabular"),
     ("speed_images_cpu", "Speed against hand-written loops: images"),
