@@ -95,8 +95,9 @@ class DomainAlgorithm(nn.Module):
     def groups_by_prefix(self, parts):
         """``optimizer_groups`` from ``{group: (top-level submodule name, ...)}``.
 
-        Only parameters that require gradients are grouped (a frozen part
-        needs no optimizer). A group whose submodules hold no such parameters
+        Only parameters that require gradients when the optimizers are built
+        are grouped (a frozen part needs no optimizer; a parameter unfrozen
+        later is not trained). A group whose submodules hold no such parameters
         is left out (it would get an optimizer with nothing to step). A
         trainable parameter of a submodule that no group names would never be
         trained: that raises a ``ValueError``.

@@ -88,14 +88,22 @@ def novelty_distances(source, novel, domains, n_domains, epsilon):
     ``novel[i]`` is the image of ``source[i]`` in the novel domain paired with
     its source domain ``domains[i]``. Means, not sums, so that the term's
     scale against the generator's other losses does not grow with the
-    number of domains. All pairs are computed in one batched call.
+    number of domains; a domain without rows in the batch takes part in no
+    pair (and with one domain the second mean is 0). All pairs are computed
+    in one batched call.
     """
     src, src_mask = padded_groups(source, domains, n_domains)
     new, new_mask = padded_groups(novel, domains, n_domains)
+    present = new_mask.any(dim=1)
     a, b = (t.to(domains.device) for t in torch.triu_indices(n_domains, n_domains, offset=1))
     from_source = sinkhorn_distances(new, new_mask, src, src_mask, epsilon)
     among = sinkhorn_distances(new[a], new_mask[a], new[b], new_mask[b], epsilon)
-    return from_source.mean() + among.mean()
+    return _mean_over(from_source, present) + _mean_over(among, present[a] & present[b])
+
+
+def _mean_over(values, real):
+    """Mean of ``values`` where ``real``; 0 where nothing is."""
+    return (values * real).sum() / real.sum().clamp(min=1)
 
 
 class L2AOT(DomainAlgorithm):
@@ -258,7 +266,8 @@ class L2AOTClassifier(DomainClassifier):
         Adaptation strength: the novel-domain inputs' share of the
         classifier's loss once the generator runs (the paper's source and
         generated terms weigh the same). 0 trains the classifier on the
-        originals alone.
+        originals alone (a BatchNorm layer of the backbone still sees the
+        generated inputs in its running statistics).
     novelty_weight : float >= 0, default=1.0
         Weight of the novelty term in the generator's loss, which the
         generator maximises: the mean Sinkhorn distance from a novel domain
@@ -333,6 +342,13 @@ class L2AOTClassifier(DomainClassifier):
       (as DDAIG's is) stayed there;
     * every part trains with skda's Adam at ``lr`` (the paper uses SGD).
 
+    The generator starts after ``pretrain_fraction`` of the planned steps
+    (under ``early_stopping``, of ``max_epochs="auto"``'s length, capped by
+    ``max_epochs``): a fit shorter than that, or early stopping that keeps
+    an epoch of the pretraining (its validation rows come from the source
+    domains), gives ERM's model. ``net_.module_.generating`` tells whether
+    the generator ran.
+
     The design was settled on development problems that no reported table
     uses (``benchmarks/results/l2aot_development.md``, with the same
     generator without its novelty term); the reported figures, beside ERM
@@ -340,10 +356,11 @@ class L2AOTClassifier(DomainClassifier):
     ``digits_lodo_style_cuda.md`` (styles).
 
     Each generating step runs the generator three times (two with
-    gradients), the two scorers and the classifier twice each; a
-    pretraining step costs two ERM steps. A fit costs five to seven ERM
-    fits (the "s / fit" columns of the tables above). ``net_.optimizer_generator_``,
-    ``net_.optimizer_classifier_`` and ``net_.optimizer_domain_`` are the
+    gradients), the label scorer once, the domain classifier's backbone
+    and the classifier twice each; a pretraining step costs two ERM steps.
+    A fit costs five to seven ERM fits (the "s / fit" columns of the tables
+    above). ``net_.optimizer_generator_``, ``net_.optimizer_classifier_``
+    and ``net_.optimizer_domain_`` are the
     optimizers (class ``optimizer``, ``lr`` and the ``optimizer__*``
     settings).
 
@@ -424,8 +441,9 @@ class L2AOTClassifier(DomainClassifier):
         algorithm = L2AOT(featurizer, n_features, n_classes, n_domains, self._new_featurizer,
                           self._make_generator, float(self.alpha), float(self.novelty_weight),
                           float(self.cycle_weight), float(self.epsilon))
-        check_input_shaped(algorithm.generator, self._network_input_shape(),
-                           torch.zeros(2, 2 * n_domains), name="generator", what="inputs")
+        codes = F.one_hot(torch.arange(2) % (2 * n_domains), 2 * n_domains).float()
+        check_input_shaped(algorithm.generator, self._network_input_shape(), codes,
+                           name="generator", what="inputs")
         return algorithm
 
     def _method_callbacks(self):

@@ -26,10 +26,11 @@ def sinkhorn_distances(x, x_mask, y, y_mask, epsilon=0.1, n_iter=50):
     of ``y[p]``, at the cosine cost ``1 - cos(x_i, y_j)`` (in [0, 2]: the
     distance is bounded, whatever the scale of the features), with
     ``n_iter`` Sinkhorn iterations in the log domain (stable at small
-    ``epsilon``). The transport plan is computed without gradient; the
-    distance ``<plan, cost>`` is differentiable through the cost, as the
-    plan is optimal for it (the envelope theorem, as Sinkhorn losses
-    usually take it).
+    ``epsilon``): the transport cost ``<plan, cost>`` of the entropic plan,
+    as POT's ``ot.sinkhorn2`` returns it. The plan is computed without
+    gradient, and the cost is differentiated with the plan held fixed (the
+    gradient of the entropic objective, by the envelope theorem, as
+    Sinkhorn losses usually take it).
 
     Parameters
     ----------

@@ -32,19 +32,20 @@ def test_the_generator_starts_after_the_pretraining(multi_domain):
 
 
 class ScorersAtStart(Callback):
-    """Keeps the scorers' state (weights and BatchNorm statistics) at the first generating
-    step."""
+    """Keeps the scorers' state (weights and BatchNorm statistics), and the task
+    classifier's, before the first generating step."""
 
-    def on_batch_end(self, net, training=False, **kwargs):
+    def on_batch_begin(self, net, training=False, **kwargs):
         module = net.module_
         if training and module.generating and not hasattr(self, "state_"):
             self.state_ = {name: {k: v.clone() for k, v in part.state_dict().items()}
-                           for name, part in self._scorers(module).items()}
+                           for name, part in self._parts(module).items()}
 
     @staticmethod
-    def _scorers(module):
+    def _parts(module):
         return {"label": module.label_scorer, "domain": module.domain_featurizer,
-                "head": module.domain_head}
+                "head": module.domain_head,
+                "task": nn.Sequential(module.featurizer, module.classifier)}
 
 
 def test_the_scorers_are_frozen_once_the_generator_runs(digit_images):
@@ -53,10 +54,14 @@ def test_the_scorers_are_frozen_once_the_generator_runs(digit_images):
     clf.fit(X, y, domains=d)
     module = clf.net_.module_
     watch = next(cb for _, cb in clf.net_.callbacks_ if isinstance(cb, ScorersAtStart))
-    for name, part in ScorersAtStart._scorers(module).items():
-        for key, value in part.state_dict().items():  # BatchNorm statistics included
+    parts = ScorersAtStart._parts(module)
+    for name in ("label", "domain", "head"):
+        for key, value in parts[name].state_dict().items():  # BatchNorm statistics included
             assert torch.equal(value, watch.state_[name][key]), (name, key)
-    # the label scorer started as the task classifier, which then went on learning
+    # the label scorer is the task classifier as it was when the generator started, and
+    # the task classifier went on learning
+    assert all(torch.equal(a, b) for a, b in zip(watch.state_["label"].values(),
+                                                 watch.state_["task"].values(), strict=True))
     assert not torch.equal(module.label_scorer[1].weight, module.classifier.weight)
     assert not any(p.requires_grad for p in module.label_scorer.parameters())
     optimized = {id(p) for name in ("generator", "classifier", "domain")
@@ -106,6 +111,22 @@ def test_novelty_averages_over_the_domains_and_their_pairs():
     among = np.mean([float(sinkhorn_distance(novel[domains == i], novel[domains == j]))
                      for i, j in [(0, 1), (0, 2), (1, 2)]])
     assert float(got) == pytest.approx(from_source + among, rel=1e-4)
+    # a domain without rows in the batch takes part in no pair
+    kept = domains != 2
+    fewer = novelty_distances(source[kept], novel[kept], domains[kept], 3, 0.1)
+    two = novelty_distances(source[kept], novel[kept], domains[kept], 2, 0.1)
+    assert float(fewer) == pytest.approx(float(two), rel=1e-5)
+    one = novelty_distances(source[domains == 0], novel[domains == 0], domains[domains == 0],
+                            1, 0.1)
+    assert torch.isfinite(one)
+
+
+def test_early_stopping_keeps_the_scorers_and_predicts(multi_domain):
+    X, y, d = multi_domain
+    clf = L2AOTClassifier(**{**TINY, "max_epochs": 6}, early_stopping=True,
+                          n_iter_no_change=2).fit(X, y, domains=d)
+    assert clf.predict(X).shape == y.shape
+    assert "valid_loss" in clf.net_.history[-1]
 
 
 def test_parts_and_optimizers(digit_images):
