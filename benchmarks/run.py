@@ -72,6 +72,8 @@ PAGE = [
     ("skada_side_by_side", "skada 0.6.0 side by side"),
     ("skada_side_by_side_2000_steps", "skada 0.6.0 side by side: the Amazon pairs at the "
                                       "estimators' default length (about 2,000 steps)"),
+    ("skada_side_by_side_2000_steps_digits", "skada 0.6.0 side by side: MNIST/USPS at the "
+                                             "estimators' default length (about 2,000 steps)"),
     ("skada_methods", "skada 0.6.0 side by side: Deep CORAL, MMD, CDAN and MCC"),
     ("skada_shallow", "skada 0.6.0's shallow methods: Amazon, MNIST/USPS, wine, hospitals"),
     ("dann_moons", "DANN paper: rotated moons, with every UDA method"),
