@@ -102,7 +102,34 @@ class TabularPerturbation(nn.Module):
         return torch.tanh(self.mlp(X))
 
 
-class DDAIG(DomainAlgorithm):
+class GeneratorAlgorithm(DomainAlgorithm):
+    """What the methods that train on generated inputs share (DDAIG, L2A-OT).
+
+    Besides the task classifier: a domain classifier, a network of its own
+    (a second backbone, ``make_featurizer()``, and a linear head over the
+    domains), and a generator, ``make_generator()``; each part has its own
+    optimizer. Both are built after the classifier, so that it starts from
+    the weights ERM's would have for the same seed.
+    """
+
+    def __init__(self, featurizer, n_features, n_classes, n_domains, make_featurizer,
+                 make_generator):
+        super().__init__(featurizer, n_features, n_classes)
+        self.domain_featurizer = make_featurizer()
+        self.domain_head = nn.Linear(n_features, n_domains)
+        self.generator = make_generator()
+
+    def optimizer_groups(self):
+        return self.groups_by_prefix({"generator": ("generator",),
+                                      "classifier": ("featurizer", "classifier"),
+                                      "domain": ("domain_featurizer", "domain_head")})
+
+    def domain_logits(self, X):
+        """The domain classifier's logits for ``X``."""
+        return self.domain_head(self.domain_featurizer(X))
+
+
+class DDAIG(GeneratorAlgorithm):
     """A classifier, a domain classifier and a generator of domain-fooling perturbations.
 
     The generator ``G`` maps an input to a perturbation ``p`` of its shape;
@@ -117,34 +144,20 @@ class DDAIG(DomainAlgorithm):
     3. domain classifier: learns the domains of the originals,
        ``CE(D(x), d)``.
 
-    The domain classifier is a network of its own, as in the official code:
-    a second backbone, ``make_featurizer()``, and a linear head. Prediction
-    uses the classifier alone. ``make_featurizer()`` and ``make_generator()``
-    are called after the classifier is built, so that it starts from the
-    weights ERM's would have for the same seed.
+    The domain classifier is a network of its own, as in the official code
+    (:class:`GeneratorAlgorithm`). Prediction uses the classifier alone.
     """
 
     def __init__(self, featurizer, n_features, n_classes, n_domains, make_featurizer,
                  make_generator, perturbation=0.3, alpha=0.5):
-        super().__init__(featurizer, n_features, n_classes)
-        self.domain_featurizer = make_featurizer()
-        self.domain_head = nn.Linear(n_features, n_domains)
-        self.generator = make_generator()
+        super().__init__(featurizer, n_features, n_classes, n_domains, make_featurizer,
+                         make_generator)
         self.perturbation = perturbation
         self.alpha = alpha
-
-    def optimizer_groups(self):
-        return self.groups_by_prefix({"generator": ("generator",),
-                                      "classifier": ("featurizer", "classifier"),
-                                      "domain": ("domain_featurizer", "domain_head")})
 
     def generate(self, X):
         """Generated inputs ``X + perturbation * G(X)``."""
         return X + self.perturbation * self.generator(X)
-
-    def domain_logits(self, X):
-        """The domain classifier's logits for ``X``."""
-        return self.domain_head(self.domain_featurizer(X))
 
     def training_step(self, X, y, domains, label_loss, optimizers):
         generated = self.generate(X)
@@ -167,8 +180,33 @@ class DDAIG(DomainAlgorithm):
             "generator_domain_loss": fooled, "domain_loss": domain_loss}
 
 
+class GeneratingClassifier(DomainClassifier):
+    """What the estimators of :class:`GeneratorAlgorithm` methods share: the
+    ``generator`` parameter and its defaults, two domains at least, no
+    Accelerate (several optimizers)."""
+
+    _settings = ("domain generalization",)
+    _parameter_constraints = {
+        **DomainClassifier._parameter_constraints,
+        "generator": [NONE, Satisfies(lambda v: isinstance(v, nn.Module),
+                                      "a torch.nn.Module instance")],
+    }
+    _min_domains = 2
+    _supports_accelerator = False
+    #: the default generators, built as ``cls(channels or n_features, *args)``
+    _image_generator = _tabular_generator = None
+
+    def _make_generator(self, *args):
+        """A copy of ``generator``, else the default one for X's kind, given ``args``."""
+        if self.generator is not None:
+            return copy.deepcopy(self.generator)
+        shape = self._network_input_shape()
+        default = self._image_generator if len(shape) == 3 else self._tabular_generator
+        return default(shape[0], *args)
+
+
 @fill_doc
-class DDAIGClassifier(DomainClassifier):
+class DDAIGClassifier(GeneratingClassifier):
     """Deep domain-adversarial image generation (DDAIG; Zhou et al., AAAI 2020), for DG.
 
     Domain generalization by augmentation that is learned: a generator
@@ -279,17 +317,13 @@ class DDAIGClassifier(DomainClassifier):
     """
 
     _display_name = "DDAIG"
-    _settings = ("domain generalization",)
 
     _parameter_constraints = {
-        **DomainClassifier._parameter_constraints,
+        **GeneratingClassifier._parameter_constraints,
         "alpha": [Interval(numbers.Real, 0, 1)],
         "perturbation": [Interval(numbers.Real, 0)],
-        "generator": [NONE, Satisfies(lambda v: isinstance(v, nn.Module),
-                                      "a torch.nn.Module instance")],
     }
-    _min_domains = 2
-    _supports_accelerator = False
+    _image_generator, _tabular_generator = ImagePerturbation, TabularPerturbation
     _divergence_params = ("lr", "perturbation")
 
     def __init__(
@@ -326,9 +360,3 @@ class DDAIGClassifier(DomainClassifier):
         check_input_shaped(algorithm.generator, self._network_input_shape(), name="generator",
                            what="a perturbation")
         return algorithm
-
-    def _make_generator(self):
-        shape = self._network_input_shape()
-        if self.generator is not None:
-            return copy.deepcopy(self.generator)
-        return ImagePerturbation(shape[0]) if len(shape) == 3 else TabularPerturbation(shape[0])

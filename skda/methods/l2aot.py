@@ -7,7 +7,6 @@ estimator (:class:`L2AOTClassifier`).
 """
 
 
-import copy
 import numbers
 
 import torch
@@ -15,13 +14,13 @@ import torch.nn.functional as F
 from skorch.callbacks import Callback
 from torch import nn
 
-from .._params import NONE, Interval, Satisfies
-from ..engine import Adam, DomainAlgorithm, algorithm_of, training_progress, update
+from .._params import Interval
+from ..engine import Adam, algorithm_of, training_progress, update
 from ..modules import MLP
 from ..modules.transport import padded_groups, sinkhorn_distances
 from ._backbone import check_input_shaped
-from .base import DomainClassifier, fill_doc
-from .ddaig import _conv3x3, _ResidualBlock
+from .base import fill_doc
+from .ddaig import GeneratingClassifier, GeneratorAlgorithm, _conv3x3, _ResidualBlock
 
 
 class ImageDomainGenerator(nn.Module):
@@ -106,7 +105,7 @@ def _mean_over(values, real):
     return (values * real).sum() / real.sum().clamp(min=1)
 
 
-class L2AOT(DomainAlgorithm):
+class L2AOT(GeneratorAlgorithm):
     """A task classifier, two frozen scorers and a generator of novel domains.
 
     The generator ``G(x, c)`` maps an input and the one-hot code ``c`` of a
@@ -135,10 +134,8 @@ class L2AOT(DomainAlgorithm):
     def __init__(self, featurizer, n_features, n_classes, n_domains, make_featurizer,
                  make_generator, alpha=0.5, novelty_weight=1.0, cycle_weight=10.0,
                  epsilon=0.1):
-        super().__init__(featurizer, n_features, n_classes)
-        self.domain_featurizer = make_featurizer()
-        self.domain_head = nn.Linear(n_features, n_domains)
-        self.generator = make_generator(2 * n_domains)
+        super().__init__(featurizer, n_features, n_classes, n_domains, make_featurizer,
+                         lambda: make_generator(2 * n_domains))
         self.label_scorer = nn.Sequential(make_featurizer(), nn.Linear(n_features, n_classes))
         self.label_scorer.requires_grad_(False)  # a copy of F, never trained itself
         self.n_domains = n_domains
@@ -147,11 +144,6 @@ class L2AOT(DomainAlgorithm):
         self.cycle_weight = cycle_weight
         self.epsilon = epsilon
         self.generating = False
-
-    def optimizer_groups(self):
-        return self.groups_by_prefix({"generator": ("generator",),
-                                      "classifier": ("featurizer", "classifier"),
-                                      "domain": ("domain_featurizer", "domain_head")})
 
     def start_generating(self):
         """End the pretraining: copy the task classifier into the label scorer, freeze both
@@ -181,7 +173,7 @@ class L2AOT(DomainAlgorithm):
         if not self.generating:
             original_loss = label_loss(self(X), y)
             update(original_loss, optimizers, "classifier")
-            domain_loss = F.cross_entropy(self.domain_head(self.domain_featurizer(X)), domains)
+            domain_loss = F.cross_entropy(self.domain_logits(X), domains)
             update(domain_loss, optimizers, "domain")
             return original_loss.detach(), {
                 "original_loss": original_loss, "domain_loss": domain_loss}
@@ -232,7 +224,7 @@ class GeneratorStart(Callback):
 
 
 @fill_doc
-class L2AOTClassifier(DomainClassifier):
+class L2AOTClassifier(GeneratingClassifier):
     """Learning to augment by optimal transport (L2A-OT; Zhou et al., ECCV 2020), for DG.
 
     Domain generalization by synthesizing domains that are not in the
@@ -390,20 +382,16 @@ class L2AOTClassifier(DomainClassifier):
     """
 
     _display_name = "L2A-OT"
-    _settings = ("domain generalization",)
 
     _parameter_constraints = {
-        **DomainClassifier._parameter_constraints,
+        **GeneratingClassifier._parameter_constraints,
         "alpha": [Interval(numbers.Real, 0, 1)],
         "novelty_weight": [Interval(numbers.Real, 0)],
         "cycle_weight": [Interval(numbers.Real, 0)],
         "pretrain_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "epsilon": [Interval(numbers.Real, 0, closed="neither")],
-        "generator": [NONE, Satisfies(lambda v: isinstance(v, nn.Module),
-                                      "a torch.nn.Module instance")],
     }
-    _min_domains = 2
-    _supports_accelerator = False
+    _image_generator, _tabular_generator = ImageDomainGenerator, TabularDomainGenerator
     _divergence_params = ("lr", "novelty_weight")
 
     def __init__(
@@ -448,11 +436,3 @@ class L2AOTClassifier(DomainClassifier):
 
     def _method_callbacks(self):
         return [("generator_start", GeneratorStart(float(self.pretrain_fraction)))]
-
-    def _make_generator(self, n_codes):
-        shape = self._network_input_shape()
-        if self.generator is not None:
-            return copy.deepcopy(self.generator)
-        if len(shape) == 3:
-            return ImageDomainGenerator(shape[0], n_codes)
-        return TabularDomainGenerator(shape[0], n_codes)
