@@ -36,6 +36,24 @@ def at_fixed_strength(Estimator, params=None):
     return {**fixed_strength_of(Estimator), **(params or {})}
 
 
+def registered_methods(*settings, suffix=""):
+    """``{display name + suffix: class}`` of skda's classifiers that serve any of ``settings``.
+
+    From the registry (:func:`skda.utils.all_estimators`), in its order, the baseline
+    first: a new method enters every benchmark that lists methods this way.
+    ``settings`` are names from :data:`skda.utils.SETTINGS`.
+    """
+    from skda.utils import all_estimators, estimator_info
+
+    found = {}
+    for _, Estimator in all_estimators("classifier"):
+        info = estimator_info(Estimator)
+        if set(info.settings) & set(settings):
+            found[info.display_name + suffix] = Estimator
+    return dict(sorted(found.items(), key=lambda item: "baseline" not in estimator_info(
+        item[1]).settings))
+
+
 def machine_stamp(device="cpu"):
     """One line naming the machine and the versions that produced a result."""
     import sklearn

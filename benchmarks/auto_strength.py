@@ -22,7 +22,11 @@ Rows of the report, target accuracy (mean over problems):
   ``lambda_="auto"`` (what the estimators run: ERM when the labeled
   domains' class mixes differ by more than the search's
   ``label_shift_tolerance``, else the method's rule, ``entropy, checked``
-  but ``source`` for MCC), ``entropy, checked, label-shift guard`` (the
+  but ``source`` for MCC, among the candidates that move the target's
+  predicted class mix by at most the search's ``target_mix_tolerance``
+  from ERM's), ``lambda_="auto", no target mix check`` (the same without
+  that check: the estimators' rule before it), ``entropy, checked,
+  label-shift guard`` (the
   same with entropy for every method), ``entropy,
   checked`` (chosen on the dev suite: the lowest mean prediction entropy on
   the target, ERM kept when held-out labeled accuracy drops by more than
@@ -72,6 +76,7 @@ from _common import (
     markdown_table,
     merged_records,
     parallel_records,
+    registered_methods,
     run_and_save,
     run_stamp,
 )
@@ -81,19 +86,7 @@ from sklearn.preprocessing import StandardScaler
 from tabular_defaults import merge_small_domains, site_shift_in_raw_units
 
 from skda import (
-    CAADAClassifier,
-    CCSAClassifier,
-    CDANClassifier,
-    CDANNClassifier,
     DANNClassifier,
-    DeepCORALClassifier,
-    GroupDROClassifier,
-    IRMClassifier,
-    MCCClassifier,
-    MixupClassifier,
-    MMDClassifier,
-    SagNetClassifier,
-    VRExClassifier,
 )
 from skda.datasets import (
     fetch_amazon_reviews,
@@ -113,17 +106,17 @@ from skda.model_selection._strength import (
     select_consensus,
     select_entropy,
     select_source,
+    select_strength,
     validation_accuracy,
 )
-from skda.utils import estimator_info
+from skda.utils import SETTINGS, estimator_info
 
-METHODS = {"DANN": DANNClassifier, "CDANN": CDANNClassifier, "CDAN": CDANClassifier,
-           "CAADA": CAADAClassifier, "Deep CORAL": DeepCORALClassifier, "MMD": MMDClassifier,
-           "MCC": MCCClassifier, "IRM": IRMClassifier, "V-REx": VRExClassifier,
-           "GroupDRO": GroupDROClassifier, "Mixup": MixupClassifier, "CCSA": CCSAClassifier,
-           "SagNet": SagNetClassifier}
+#: every registered method with a strength that "auto" can search
+METHODS = {name: Method for name, Method in registered_methods(*SETTINGS).items()
+           if estimator_info(Method).strength_param}
 #: methods that learn from labeled rows only: the dg suite's alone
-DG_ONLY = {"IRM", "V-REx", "GroupDRO", "Mixup", "CCSA", "SagNet"}
+DG_ONLY = {name for name, Method in METHODS.items()
+           if "unsupervised DA" not in estimator_info(Method).settings}
 
 
 def strengths_of(method):
@@ -155,7 +148,8 @@ SUITES = {
            *(f"site shift → site{k}" for k in range(4))],
 }
 #: methods that need unlabeled rows, left out of the dg suite
-UDA_ONLY = {"MCC"}
+UDA_ONLY = {name for name, Method in METHODS.items()
+            if "domain generalization" not in estimator_info(Method).settings}
 FIXED_ROW = "fixed default"
 #: rows of each side of the diabetes problem, drawn per seed (all 99,493 would take hours)
 DIABETES_ROWS = 3000
@@ -165,7 +159,13 @@ SEARCH_RULE = 'lambda_="auto"'
 #: StrengthSearch's default label_shift_tolerance
 LABEL_SHIFT_TOLERANCE = inspect.signature(StrengthSearch).parameters[
     "label_shift_tolerance"].default
-RULES = [SEARCH_RULE, "source, label-shift guard", "entropy, checked, label-shift guard",
+#: the search's rule before the target's class-mix check: the row it is judged against
+WITHOUT_MIX_CHECK = f"{SEARCH_RULE}, no target mix check"
+#: StrengthSearch's default target_mix_tolerance
+TARGET_MIX_TOLERANCE = inspect.signature(StrengthSearch).parameters[
+    "target_mix_tolerance"].default
+RULES = [SEARCH_RULE, WITHOUT_MIX_CHECK, "source, label-shift guard",
+         "entropy, checked, label-shift guard",
          "entropy, checked", "entropy", "consensus", "consensus, tolerance 0.5",
          "consensus, tolerance 2", "consensus, tolerance 3", "consensus, no check",
          "fixed default, checked", "source", "IWV", "IWV, safe"]
@@ -251,12 +251,18 @@ def scored(arrays, method):
     label_shift = float(arrays["label_shift"])
     guard = label_shift > LABEL_SHIFT_TOLERANCE  # the study's rows, for every method
     unsupervised = not bool(arrays.get("dg", False))
-    # StrengthSearch's rule: held-out accuracy in DG or where the method asks for it
-    own = (source if not unsupervised or METHODS[method]._strength_selection == "source"
-           else checked)
+    # StrengthSearch's rule: held-out accuracy in DG or where the method asks for it, the
+    # candidates that move the target's predicted class mix too far left out in UDA
+    selection = METHODS[method]._strength_selection
+    seen_target = target_proba if unsupervised else None
+    own = select_strength(selection, valid_proba, valid_y, seen_target,
+                          mix_tolerance=TARGET_MIX_TOLERANCE)
+    own_unchecked = select_strength(selection, valid_proba, valid_y, seen_target,
+                                    mix_tolerance=None)
     keeps_erm = label_shift_keeps_erm(label_shift, unsupervised,
                                       METHODS[method]._aligns_domains, LABEL_SHIFT_TOLERANCE)
     picks = {SEARCH_RULE: 0 if keeps_erm else own,
+             WITHOUT_MIX_CHECK: 0 if keeps_erm else own_unchecked,
              "source, label-shift guard": 0 if guard else source,
              "entropy, checked, label-shift guard": 0 if guard else checked,
              "entropy, checked": checked,

@@ -21,10 +21,15 @@ Score: ROC AUC on the held-out domain. Rows:
 - anchors with their own defaults: logistic regression (imputer with indicators,
   standard scaler: its best practice), scikit-learn's HistGradientBoosting, LightGBM and
   RealMLP-TD (pytabkit; imputer in front), on the source rows;
-- "DG": ERM and every method with its defaults on the raw columns (NaN included), the
-  source domains labeled, no target rows (wine has a single source domain: ERM only);
-- "UDA": the methods that learn from unlabeled rows, with the target's rows unlabeled
-  in training.
+- "DG": ERM and every domain-generalization method of the registry with its defaults on
+  the raw columns (NaN included), the source domains labeled, no target rows (wine has a
+  single source domain: ERM only);
+- "UDA": the registry's unsupervised-DA methods with their defaults, the target's rows
+  unlabeled in training.
+
+Defaults include ``lambda_="auto"`` (the strength chosen at each fit, ERM among the
+candidates) and the weight decay ``"auto"``. ``results/tabular_lambda_1.md`` keeps the
+earlier run that pinned the unsupervised methods at ``lambda_=1``.
 
 Timing columns are the mean seconds per fit on this machine (2 processes of 1 thread).
 """
@@ -36,11 +41,11 @@ from collections import Counter
 import numpy as np
 from _common import (
     accuracy_arguments,
-    at_fixed_strength,
     markdown_table,
     mean_sd,
     merged_records,
     parallel_records,
+    registered_methods,
     run_and_save,
     run_stamp,
 )
@@ -55,24 +60,16 @@ from tabular_defaults import (
     site_shift_in_raw_units,
 )
 
-import skda
 from skda.datasets import (
     fetch_diabetes_readmission,
     fetch_heart_disease,
     fetch_wine_quality,
 )
 
-DG_METHODS = {
-    "ERM": skda.ERMClassifier, "DANN": skda.DANNClassifier, "CDANN": skda.CDANNClassifier,
-    "CDAN": skda.CDANClassifier, "CAADA": skda.CAADAClassifier,
-    "Deep CORAL": skda.DeepCORALClassifier, "MMD": skda.MMDClassifier,
-    "CCSA": skda.CCSAClassifier, "GroupDRO": skda.GroupDROClassifier,
-    "IRM": skda.IRMClassifier, "V-REx": skda.VRExClassifier, "Mixup": skda.MixupClassifier,
-    "SagNet": skda.SagNetClassifier, "DDAIG": skda.DDAIGClassifier}
-UDA_METHODS = {f"{name} (UDA)": Estimator for name, Estimator in {
-    "DANN": skda.DANNClassifier, "CDAN": skda.CDANClassifier, "CAADA": skda.CAADAClassifier,
-    "Deep CORAL": skda.DeepCORALClassifier, "MMD": skda.MMDClassifier,
-    "MCC": skda.MCCClassifier}.items()}
+#: ERM and the domain-generalization methods, trained on the labeled source domains
+DG_METHODS = registered_methods("baseline", "domain generalization")
+#: the methods that learn from unlabeled rows, the target's rows given unlabeled
+UDA_METHODS = registered_methods("unsupervised DA", suffix=" (UDA)")
 
 
 def _realmlp(seed):
@@ -131,19 +128,18 @@ def fit_and_score(method, problem, seed, device, epochs):
                 model = ANCHORS[method](seed).fit(X[source], y[source])
             elif method in DG_METHODS:
                 model = DG_METHODS[method](random_state=seed, device=device,
-                                           max_epochs=epochs,
-                                           **at_fixed_strength(DG_METHODS[method]))
+                                           max_epochs=epochs)
                 model.fit(X[source], y[source], domains[source])
             else:
                 model = UDA_METHODS[method](random_state=seed, device=device,
-                                            max_epochs=epochs,
-                                            **at_fixed_strength(UDA_METHODS[method]))
+                                            max_epochs=epochs)
                 model.fit(X, np.where(target, -1, y), domains)
         seconds = time.perf_counter() - start
         auc = roc_auc_score(y[target], model.predict_proba(X[target])[:, 1])
         records.append(dict(method=method, problem=problem, task=task, seed=seed,
                             roc_auc=round(float(auc), 4), seconds=round(seconds, 2),
-                            weight_decay=getattr(model, "weight_decay_", None)))
+                            weight_decay=getattr(model, "weight_decay_", None),
+                            strength=getattr(model, "strength_", None)))
     return records
 
 
@@ -155,16 +151,18 @@ def run(args):
     return merged_records(args, "tabular") + records
 
 
-def weight_decays_kept(method, records):
-    """The weight decays a skda method's fits trained at, with their counts.
+def values_kept(method, records, field):
+    """The values of a skda method's ``field`` over its fits, with their counts.
 
-    Records saved before the field existed trained at 3e-3, the former tabular default.
+    ``"weight_decay"``: records saved before the field existed trained at 3e-3, the
+    former tabular default. ``"strength"``: the strength ``"auto"`` kept (blank for a
+    method whose default strength is a number).
     """
     if method in ANCHORS or not records:
         return ""
-    if "weight_decay" not in records[0]:
-        return "3e-3 (former default)"
-    counts = Counter(r["weight_decay"] for r in records if r["weight_decay"] is not None)
+    if field not in records[0]:
+        return "3e-3 (former default)" if field == "weight_decay" else ""
+    counts = Counter(r[field] for r in records if r[field] is not None)
     return ", ".join(f"{value:g} x{n}" for value, n in sorted(counts.items()))
 
 
@@ -190,16 +188,21 @@ def report(records, args, seconds):
         without_wine = (mean_sd(np.mean([per_problem[p] for p in multi], axis=0))
                         if all(np.isfinite(per_problem[p]).all() for p in multi) else "")
         secs = np.mean([r["seconds"] for r in records if r["method"] == method])
+        own = [r for r in records if r["method"] == method]
         rows.append([method, *cells, suite, without_wine, f"{secs:.1f}",
-                     weight_decays_kept(method, [r for r in records if r["method"] == method])])
+                     values_kept(method, own, "weight_decay"),
+                     values_kept(method, own, "strength")])
     lines = ["# Tabular problems: skda's defaults on raw columns beside the anchors", "",
              f"ROC AUC on the held-out domain, mean ± sd over seeds {seeds[0]}..{seeds[-1]} "
              "of the mean over a problem's tasks; suite = mean of the four problems (blank "
              "where a method does not run on every problem: DG methods need two source "
-             "domains, wine has one; the next column leaves wine out). See the docstring of "
-             "`benchmarks/tabular.py` for the protocol.", "", run_stamp(args, seconds), "",
+             "domains, wine has one; the next column leaves wine out). Every estimator at its "
+             "defaults: the weight decay, and the strength where it defaults to \"auto\", "
+             "chosen at each fit (the last two columns count the values kept; strength 0 is "
+             "ERM's network). See the docstring of `benchmarks/tabular.py` for the protocol.",
+             "", run_stamp(args, seconds), "",
              markdown_table(["method", *problems, "suite", "suite without wine", "s / fit",
-                             "weight decay (fits)"], rows), ""]
+                             "weight decay (fits)", "strength kept (fits)"], rows), ""]
     lines += [f"Left out: {why}." for (m, p), why in LEFT_OUT.items()
               if m in methods and p in problems] + [""]
     tasks_seen = list(dict.fromkeys((r["problem"], r["task"]) for r in records))

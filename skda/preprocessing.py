@@ -11,18 +11,27 @@ from ._params import NONE, Interval, Options, validate_params
 #: methods of :class:`TabularScaler`
 SCALING_METHODS = ("robust", "standard")
 FLOATS = (np.float64, np.float32)
-#: elements of X that :class:`TabularScaler` converts to float64 at a time
+#: elements of X that :class:`TabularScaler` converts to float64 at a time: columns in
+#: ``fit`` (whose statistics need whole columns), rows in ``transform``
 BLOCK_ELEMENTS = 2**22
+#: ``transform`` works on a quarter of that: each row is scaled on its own, and its block's
+#: float64 copy and temporaries add to the output's size at the peak
+ROW_BLOCK_ELEMENTS = BLOCK_ELEMENTS // 4
 
 
-def smooth_clip(z, bound):
+def smooth_clip(z, bound, out=None):
     """``z / sqrt(1 + (z / bound)^2)``: the identity near 0, bounded by ``bound``.
 
     A value far in a column's tail (a lab result 50 interquartile ranges
     above the median) then cannot saturate the network, but still ranks
-    above the others.
+    above the others. ``out`` (``z`` itself, say) receives the result, as
+    in numpy's ufuncs.
     """
-    return z / np.sqrt(1.0 + (z / bound) ** 2)
+    denominator = np.divide(z, bound)
+    np.square(denominator, out=denominator)
+    denominator += 1.0
+    np.sqrt(denominator, out=denominator)
+    return np.divide(z, denominator, out=out)
 
 
 class TabularScaler(TransformerMixin, BaseEstimator):
@@ -162,16 +171,17 @@ class TabularScaler(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=FLOATS, ensure_all_finite="allow-nan", reset=False)
         out = np.empty((len(X), X.shape[1] + len(self.missing_columns_)), dtype=X.dtype)
-        # rows in blocks, each in float64: the same figures as all at once, without a
-        # float64 copy of the whole of X and its temporaries
-        step = max(1, BLOCK_ELEMENTS // max(1, X.shape[1]))
+        # rows in blocks, each in float64 and worked on in place: the same figures as all
+        # at once, without a float64 copy of the whole of X and its temporaries
+        step = max(1, ROW_BLOCK_ELEMENTS // max(1, X.shape[1]))
         for start in range(0, len(X), step):
             rows = slice(start, start + step)
-            block = X[rows].astype(np.float64)
-            missing = np.isnan(block)
-            Z = (block - self.center_) * self.scale_
+            Z = X[rows].astype(np.float64)
+            missing = np.isnan(Z)
+            Z -= self.center_
+            Z *= self.scale_
             if self.clip is not None:
-                Z = smooth_clip(Z, self.clip)
+                smooth_clip(Z, self.clip, out=Z)
             Z[missing] = 0.0
             out[rows, :X.shape[1]] = Z
             out[rows, X.shape[1]:] = missing[:, self.missing_columns_]

@@ -6,11 +6,11 @@ from .ccsa import CCSA, CCSAClassifier
 from .cdan import CDAN, CDANClassifier
 from .cdann import CDANN, CDANNClassifier
 from .coral import DeepCORAL, DeepCORALClassifier
-from .dann import DANN, DANNClassifier, DANNRegressor
+from .dann import DANN, AdversarialEstimator, DANNClassifier, DANNRegressor
 from .ddaig import DDAIG, DDAIGClassifier
 from .erm import ERM, ERMClassifier, ERMRegressor
 from .groupdro import GroupDRO, GroupDROClassifier
-from .irm import IRM, IRMClassifier
+from .irm import IRM, IRMClassifier, PenaltyEstimator
 from .l2aot import L2AOT, L2AOTClassifier
 from .mcc import MCC, MCCClassifier
 from .mixup import Mixup, MixupClassifier
@@ -19,6 +19,7 @@ from .sagnet import SagNet, SagNetClassifier
 from .vrex import VREx, VRExClassifier
 
 __all__ = [
+    "AdversarialEstimator",
     "CAADA",
     "CAADAClassifier",
     "CCSA",
@@ -52,6 +53,7 @@ __all__ = [
     "MMDClassifier",
     "Mixup",
     "MixupClassifier",
+    "PenaltyEstimator",
     "SagNet",
     "SagNetClassifier",
     "VREx",

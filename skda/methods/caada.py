@@ -6,7 +6,7 @@ from .._params import Interval
 from ..engine import Adam
 from .base import STRENGTH, DomainClassifier, fill_doc
 from .coral import coral_penalty
-from .dann import DANN, _DANNEstimator
+from .dann import DANN, AdversarialEstimator
 from .latent import LATENT_DOMAINS_CONSTRAINTS
 
 
@@ -19,10 +19,11 @@ class CAADA(DANN):
     adversarial game reaches only at its equilibrium.
     """
 
-    def __init__(self, featurizer, n_features, n_classes, n_domains,
+    def __init__(self, featurizer, n_features, n_classes, n_domains, *,
                  discriminator_hidden_layer_sizes=(100,), reversal_coeff=1.0, coral_weight=1.0):
         super().__init__(featurizer, n_features, n_classes, n_domains,
-                         discriminator_hidden_layer_sizes, reversal_coeff)
+                         discriminator_hidden_layer_sizes=discriminator_hidden_layer_sizes,
+                         reversal_coeff=reversal_coeff)
         self.coral_weight = coral_weight
         self.n_domains = n_domains
 
@@ -34,7 +35,7 @@ class CAADA(DANN):
 
 
 @fill_doc
-class CAADAClassifier(_DANNEstimator, DomainClassifier):
+class CAADAClassifier(AdversarialEstimator, DomainClassifier):
     """Correlation-aware adversarial classifier (CAADA; Rahman et al., Pattern Recognition 2020).
 
     :class:`DANNClassifier`'s domain-adversarial loss plus
@@ -115,7 +116,7 @@ class CAADAClassifier(_DANNEstimator, DomainClassifier):
     _settings = ("unsupervised DA", "domain generalization")
 
     _parameter_constraints = {
-        **DomainClassifier._parameter_constraints, **_DANNEstimator._dann_constraints,
+        **DomainClassifier._parameter_constraints, **AdversarialEstimator._adversarial_constraints,
         **LATENT_DOMAINS_CONSTRAINTS,
         "coral_weight": [Interval(numbers.Real, 0)],
         "lambda_": STRENGTH}

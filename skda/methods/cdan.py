@@ -8,7 +8,7 @@ from .._params import BOOLEAN
 from ..engine import Adam, DomainAlgorithm
 from ..modules import MLP
 from .base import STRENGTH, DomainClassifier, fill_doc
-from .dann import _DANNEstimator, grad_reverse, with_domain_loss
+from .dann import AdversarialEstimator, grad_reverse, with_domain_loss
 from .latent import LATENT_DOMAINS_CONSTRAINTS
 
 #: above this width the multilinear map is replaced by its randomized version
@@ -31,7 +31,7 @@ class CDAN(DomainAlgorithm):
     within each domain: confident predictions count more.
     """
 
-    def __init__(self, featurizer, n_features, n_classes, n_domains,
+    def __init__(self, featurizer, n_features, n_classes, n_domains, *,
                  discriminator_hidden_layer_sizes=(100,), reversal_coeff=1.0,
                  entropy_conditioning=False):
         super().__init__(featurizer, n_features, n_classes)
@@ -70,7 +70,7 @@ class CDAN(DomainAlgorithm):
 
 
 @fill_doc
-class CDANClassifier(_DANNEstimator, DomainClassifier):
+class CDANClassifier(AdversarialEstimator, DomainClassifier):
     """Conditional domain-adversarial classifier (CDAN; Long et al., NeurIPS 2018).
 
     DANN aligns the domains' features; CDAN aligns the joint distribution
@@ -162,7 +162,7 @@ class CDANClassifier(_DANNEstimator, DomainClassifier):
     _settings = ("unsupervised DA", "domain generalization")
 
     _parameter_constraints = {
-        **DomainClassifier._parameter_constraints, **_DANNEstimator._dann_constraints,
+        **DomainClassifier._parameter_constraints, **AdversarialEstimator._adversarial_constraints,
         **LATENT_DOMAINS_CONSTRAINTS,
         "entropy_conditioning": [BOOLEAN],
         "lambda_": STRENGTH}

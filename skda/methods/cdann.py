@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from ..engine import Adam
 from ..modules import MLP
 from .base import STRENGTH, DomainClassifier, fill_doc
-from .dann import DANN, _DANNEstimator, grad_reverse, with_domain_loss
+from .dann import DANN, AdversarialEstimator, grad_reverse, with_domain_loss
 from .latent import LATENT_DOMAINS_CONSTRAINTS
 
 
@@ -23,10 +23,11 @@ class CDANN(DANN):
     probabilities in place of a label.
     """
 
-    def __init__(self, featurizer, n_features, n_classes, n_domains,
+    def __init__(self, featurizer, n_features, n_classes, n_domains, *,
                  discriminator_hidden_layer_sizes=(100,), reversal_coeff=1.0):
         super().__init__(featurizer, n_features, n_classes, n_domains,
-                         discriminator_hidden_layer_sizes, reversal_coeff)
+                         discriminator_hidden_layer_sizes=discriminator_hidden_layer_sizes,
+                         reversal_coeff=reversal_coeff)
         # the class is an input of its own: a learned per-class offset of the first layer
         self.discriminator = MLP(n_features + n_classes, discriminator_hidden_layer_sizes,
                                  n_domains)
@@ -47,7 +48,7 @@ class CDANN(DANN):
 
 
 @fill_doc
-class CDANNClassifier(_DANNEstimator, DomainClassifier):
+class CDANNClassifier(AdversarialEstimator, DomainClassifier):
     """Class-conditional domain-adversarial classifier (CDANN; Li et al., ECCV 2018).
 
     :class:`DANNClassifier` with a discriminator that is told each row's
@@ -137,7 +138,7 @@ class CDANNClassifier(_DANNEstimator, DomainClassifier):
     _settings = ("unsupervised DA", "domain generalization")
 
     _parameter_constraints = {
-        **DomainClassifier._parameter_constraints, **_DANNEstimator._dann_constraints,
+        **DomainClassifier._parameter_constraints, **AdversarialEstimator._adversarial_constraints,
         **LATENT_DOMAINS_CONSTRAINTS,
         "lambda_": STRENGTH}
     _strength_param = "lambda_"

@@ -55,7 +55,7 @@ class DANN(DomainAlgorithm):
     indistinguishable. Unlabeled rows enter only the domain loss.
     """
 
-    def __init__(self, featurizer, n_features, n_classes, n_domains,
+    def __init__(self, featurizer, n_features, n_classes, n_domains, *,
                  discriminator_hidden_layer_sizes=(100,), reversal_coeff=1.0):
         super().__init__(featurizer, n_features, n_classes)
         self.discriminator = MLP(n_features, discriminator_hidden_layer_sizes, n_domains)
@@ -115,12 +115,29 @@ class ReversalWarmup(Callback):
                 training_progress(net), self.gamma)
 
 
-class _DANNEstimator(LatentDomainsMixin):
-    """What DANN's classifier and regressor share: parameters, network, schedules."""
+class AdversarialEstimator(LatentDomainsMixin):
+    """The adversarial family's estimator base: DANN, CDANN, CDAN and CAADA.
+
+    What the family shares: a discriminator behind gradient reversal
+    (:func:`grad_reverse`) whose loss the network adds to the label loss
+    (:func:`with_domain_loss`); the reversal coefficient ``lambda_`` (the
+    papers' lambda), ramped up from 0 by :class:`ReversalWarmup` when
+    ``lambda_warmup``; the learning-rate annealing of Ganin et al. when
+    ``lr_annealing``; the discriminator's ``discriminator_hidden_layer_sizes``;
+    and latent domains (:class:`~skda.methods.latent.LatentDomainsMixin`).
+
+    A member subclasses it and :class:`~skda.methods.DomainClassifier` (or
+    :class:`~skda.methods.DomainRegressor`), merges
+    ``_adversarial_constraints`` into its constraint table, and names its
+    network in ``_algorithm_class``: a :class:`DANN` subclass, or any
+    :class:`~skda.engine.DomainAlgorithm` built from the same arguments and
+    holding ``reversal_coeff``. ``_variant_params`` returns the network's own
+    keyword arguments beyond those.
+    """
 
     _aligns_domains = True
 
-    _dann_constraints = {
+    _adversarial_constraints = {
         "lambda_": [Interval(numbers.Real, 0)],
         "lambda_warmup": [BOOLEAN],
         "lr_annealing": [BOOLEAN],
@@ -140,7 +157,7 @@ class _DANNEstimator(LatentDomainsMixin):
     def _build_algorithm(self, featurizer, n_features, n_outputs, n_domains):
         return self._algorithm_class(
             featurizer, n_features, n_outputs, n_domains,
-            hidden_sizes(self.discriminator_hidden_layer_sizes),
+            discriminator_hidden_layer_sizes=hidden_sizes(self.discriminator_hidden_layer_sizes),
             reversal_coeff=0.0 if self.lambda_warmup else float(self.lambda_),
             **self._variant_params(),
         )
@@ -155,7 +172,7 @@ class _DANNEstimator(LatentDomainsMixin):
 
 
 @fill_doc
-class DANNClassifier(_DANNEstimator, DomainClassifier):
+class DANNClassifier(AdversarialEstimator, DomainClassifier):
     """Domain-adversarial classifier (DANN; Ganin et al., JMLR 2016).
 
     A domain discriminator learns to tell the training domains apart from the
@@ -238,7 +255,7 @@ class DANNClassifier(_DANNEstimator, DomainClassifier):
     _settings = ("unsupervised DA", "domain generalization")
 
     _parameter_constraints = {
-        **DomainClassifier._parameter_constraints, **_DANNEstimator._dann_constraints,
+        **DomainClassifier._parameter_constraints, **AdversarialEstimator._adversarial_constraints,
         **LATENT_DOMAINS_CONSTRAINTS,
         "lambda_": STRENGTH}
     _strength_param = "lambda_"
@@ -275,7 +292,7 @@ class DANNClassifier(_DANNEstimator, DomainClassifier):
 
 
 @fill_doc
-class DANNRegressor(_DANNEstimator, DomainRegressor):
+class DANNRegressor(AdversarialEstimator, DomainRegressor):
     """Domain-adversarial regressor (DANN; Ganin et al., JMLR 2016) for a continuous target.
 
     :class:`DANNClassifier`'s network with a one-output head trained on the
@@ -325,7 +342,7 @@ class DANNRegressor(_DANNEstimator, DomainRegressor):
     _settings = ("unsupervised DA", "domain generalization")
 
     _parameter_constraints = {
-        **DomainRegressor._parameter_constraints, **_DANNEstimator._dann_constraints}
+        **DomainRegressor._parameter_constraints, **AdversarialEstimator._adversarial_constraints}
 
     def __init__(
         self,

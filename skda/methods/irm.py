@@ -97,7 +97,7 @@ class IRM(DomainAlgorithm):
     :class:`PenaltyAnneal`.
     """
 
-    def __init__(self, featurizer, n_features, n_classes, n_domains, penalty_weight=1.0):
+    def __init__(self, featurizer, n_features, n_classes, n_domains, *, penalty_weight=1.0):
         super().__init__(featurizer, n_features, n_classes)
         self.n_domains = n_domains
         self.penalty_weight = penalty_weight
@@ -180,8 +180,23 @@ class PenaltyAnneal(Callback):
             reset_optimizer_state(net)
 
 
-class _PenaltyEstimator:
-    """What IRM and V-REx share: the penalty parameters, their schedule, the network."""
+class PenaltyEstimator:
+    """The penalty family's estimator base: IRM and V-REx.
+
+    What the family shares: a penalty on the training domains' risks, of
+    weight ``penalty_weight`` (the papers' lambda) once
+    ``penalty_anneal_iters`` steps at weight 1 are done, the optimizer's
+    state cleared at the switch (:class:`PenaltyAnneal`); the strength
+    ``"auto"`` searched by training-domain validation; at least 2 labeled
+    domains.
+
+    A member subclasses it and :class:`~skda.methods.DomainClassifier`,
+    merges ``_penalty_constraints`` into its constraint table, and names its
+    network in ``_algorithm_class``: a
+    :class:`~skda.engine.DomainAlgorithm` built as
+    ``(featurizer, n_features, n_classes, n_domains, penalty_weight)`` and
+    holding ``penalty_weight``.
+    """
 
     _penalty_constraints = {
         "penalty_weight": STRENGTH,
@@ -200,7 +215,8 @@ class _PenaltyEstimator:
 
     def _build_algorithm(self, featurizer, n_features, n_classes, n_domains):
         weight = 1.0 if self.penalty_anneal_iters > 0 else float(self.penalty_weight)
-        return self._algorithm_class(featurizer, n_features, n_classes, n_domains, weight)
+        return self._algorithm_class(featurizer, n_features, n_classes, n_domains,
+                                     penalty_weight=weight)
 
     def _method_callbacks(self):
         return [("penalty_anneal", PenaltyAnneal(
@@ -208,7 +224,7 @@ class _PenaltyEstimator:
 
 
 @fill_doc
-class IRMClassifier(_PenaltyEstimator, DomainClassifier):
+class IRMClassifier(PenaltyEstimator, DomainClassifier):
     """Invariant risk minimisation (IRMv1; Arjovsky et al., 2019), as DomainBed implements it.
 
     Learns features on which one classifier is optimal in every training
@@ -294,7 +310,7 @@ class IRMClassifier(_PenaltyEstimator, DomainClassifier):
     _settings = ("domain generalization",)
 
     _parameter_constraints = {
-        **DomainClassifier._parameter_constraints, **_PenaltyEstimator._penalty_constraints}
+        **DomainClassifier._parameter_constraints, **PenaltyEstimator._penalty_constraints}
 
     def __init__(
         self,

@@ -103,7 +103,10 @@ class MCCClassifier(DomainClassifier):
         {auto_strength}
         MCC's strength is kept by accuracy on held-out labeled rows
         (``selection="source"``), not by the confidence of its target
-        predictions, which MCC's loss raises by itself.
+        predictions, which MCC's loss raises by itself; the candidates that
+        move the target's predicted class mix more than 0.1 from ERM's
+        are left out first (``target_mix_tolerance`` of
+        :class:`~skda.model_selection.StrengthSearch`).
     temperature : float, default=1.0
         Temperature of the softmax the confusion is computed on; higher
         values soften the predictions, so that more of their mass counts

@@ -7,7 +7,7 @@ optimizer reset are IRM's (:class:`~skda.methods.irm.PenaltyAnneal`).
 
 from ..engine import Adam, DomainAlgorithm
 from .base import DomainClassifier, fill_doc
-from .irm import _PenaltyEstimator, labeled_counts, mean_over
+from .irm import PenaltyEstimator, labeled_counts, mean_over
 
 
 def risk_variance(risks, present):
@@ -30,7 +30,7 @@ class VREx(DomainAlgorithm):
     :class:`~skda.methods.irm.PenaltyAnneal`.
     """
 
-    def __init__(self, featurizer, n_features, n_classes, n_domains, penalty_weight=1.0):
+    def __init__(self, featurizer, n_features, n_classes, n_domains, *, penalty_weight=1.0):
         super().__init__(featurizer, n_features, n_classes)
         self.n_domains = n_domains
         self.penalty_weight = penalty_weight
@@ -43,7 +43,7 @@ class VREx(DomainAlgorithm):
 
 
 @fill_doc
-class VRExClassifier(_PenaltyEstimator, DomainClassifier):
+class VRExClassifier(PenaltyEstimator, DomainClassifier):
     """Variance risk extrapolation (V-REx; Krueger et al., ICML 2021), as in DomainBed.
 
     Minimises the mean of the training domains' risks plus their variance:
@@ -124,7 +124,7 @@ class VRExClassifier(_PenaltyEstimator, DomainClassifier):
     _settings = ("domain generalization",)
 
     _parameter_constraints = {
-        **DomainClassifier._parameter_constraints, **_PenaltyEstimator._penalty_constraints}
+        **DomainClassifier._parameter_constraints, **PenaltyEstimator._penalty_constraints}
     _algorithm_class = VREx
 
     def __init__(

@@ -8,22 +8,13 @@ from helpers import AS_GIVEN, TINY
 from sklearn.base import clone
 
 from skda import (
-    CAADAClassifier,
-    CCSAClassifier,
-    CDANClassifier,
-    CDANNClassifier,
     DANNClassifier,
     DANNRegressor,
     DeepCORALClassifier,
     ERMClassifier,
     GroupDROClassifier,
-    IRMClassifier,
     MCCClassifier,
-    MixupClassifier,
-    MMDClassifier,
-    SagNetClassifier,
     UnlabeledRowsWarning,
-    VRExClassifier,
 )
 from skda.model_selection import StrengthSearch
 from skda.model_selection._strength import (
@@ -34,10 +25,14 @@ from skda.model_selection._strength import (
     select_consensus,
     select_entropy,
     select_source,
+    select_strength,
+    target_class_mix_shift,
 )
+from skda.utils import all_estimators, estimator_info
 
-UDA_METHODS = [DANNClassifier, CDANNClassifier, CDANClassifier, CAADAClassifier,
-               DeepCORALClassifier, MMDClassifier, MCCClassifier]
+#: the registered methods whose strength defaults to "auto" (those that read unlabeled rows)
+UDA_METHODS = [Method for _, Method in all_estimators("classifier")
+               if estimator_info(Method).strength_default == "auto"]
 
 
 def one_hot(labels, n_classes=2):
@@ -90,6 +85,29 @@ def test_source_selection_keeps_the_most_accurate_candidate_weaker_first_on_ties
     valid_y = np.array([0, 1, 1, 0])
     valid = np.stack([one_hot([0, 1, 0, 0]), one_hot([0, 1, 1, 0]), one_hot([0, 1, 1, 0])])
     assert select_source(valid, valid_y) == 1
+
+
+def test_target_class_mix_shift_is_each_candidates_distance_from_the_baselines_mix():
+    target = np.stack([np.tile([0.9, 0.1], (4, 1)),           # ERM: mix (0.9, 0.1)
+                       np.tile([0.6, 0.4], (4, 1)),           # (0.6, 0.4): 0.3 away
+                       one_hot([0, 0, 0, 1]) * 0.8 + 0.1])    # mean (0.7, 0.3): 0.2 away
+    np.testing.assert_allclose(target_class_mix_shift(target), [0.0, 0.3, 0.2])
+
+
+def test_source_rule_leaves_out_candidates_that_move_the_target_class_mix():
+    valid_y = np.array([0, 1, 1, 0])
+    # candidate 1 is the most accurate on the labeled rows (4 of 4) and the most confident
+    # on the target, but moves the target's mix from ERM's (0.9, 0.1) to (0.5, 0.5);
+    # candidate 2 (3 of 4, mix (0.95, 0.05)) is the best of those that stay near ERM (2 of 4)
+    valid = np.stack([one_hot([0, 1, 0, 1]), one_hot([0, 1, 1, 0]), one_hot([0, 1, 1, 1])])
+    target = np.stack([one_hot([0, 0, 0, 0]) * 0.8 + 0.1, one_hot([0, 0, 1, 1]),
+                       one_hot([0, 0, 0, 0]) * 0.9 + 0.05])
+    assert select_strength("source", valid, valid_y, target, mix_tolerance=None) == 1
+    assert select_strength("source", valid, valid_y, target) == 2
+    # the entropy rule is not checked (it reads the target's predictions itself), and
+    # without target rows (domain generalization) there is no mix to check
+    assert select_strength("entropy", valid, valid_y, target) == 1
+    assert select_strength("source", valid, valid_y) == 1
 
 
 # -- the candidates -------------------------------------------------------------------------
@@ -152,9 +170,11 @@ def test_the_search_falls_back_to_erm_when_adaptation_costs_labeled_accuracy(moo
     search = StrengthSearch(
         MCCClassifier(hidden_layer_sizes=(16,), max_epochs=40, batch_size=32, lr=1e-2,
                       random_state=0, **AS_GIVEN),
-        strengths=(1e3, 3e3, 1e4), random_state=0).fit(X, y, domains=d)
+        strengths=(1e3, 3e3, 1e4), target_mix_tolerance=None,  # the accuracy check alone
+        random_state=0).fit(X, y, domains=d)
     results = search.cv_results_
     assert search.setting_ == "unsupervised DA"
+    assert results["target_mix_shift"][0] == 0 and np.isfinite(results["target_mix_shift"]).all()
     assert results["target_entropy"].argmin() != 0  # entropy alone would adapt
     assert search.strength_ == 0.0 and type(search.best_estimator_) is ERMClassifier
 
@@ -224,7 +244,7 @@ def test_auto_strength_is_the_default_and_fits_the_kept_strength(Method, moons_u
     X, y, d = moons_uda
     clf = Method(**TINY).fit(X, y, domains=d)
     # the default, and the parameter is never overwritten by the strength kept
-    assert clf.get_params()["lambda_"] == "auto"
+    assert clf.get_params()[estimator_info(Method).strength_param] == "auto"
     assert clf.strength_ in clf.strength_search_["strength"]
     assert clf.strength_search_["selected"].sum() == 1
     assert clf.predict_proba(X).shape == (len(X), 2)
@@ -269,10 +289,11 @@ def test_auto_strength_validates_inputs_as_a_fixed_strength_does(moons_uda):
     np.testing.assert_array_equal(as_list.predict(X), clf.predict(frame))
 
 
-#: the methods that learn from labeled rows only, and the parameter "auto" searches
-DG_METHODS = {IRMClassifier: "penalty_weight", VRExClassifier: "penalty_weight",
-              GroupDROClassifier: "eta", MixupClassifier: "alpha", CCSAClassifier: "alpha",
-              SagNetClassifier: "adv_weight"}
+#: the registered methods whose strength defaults to a number (they learn from labeled rows
+#: only), and the parameter "auto" searches
+DG_METHODS = {Method: info.strength_param for _, Method in all_estimators("classifier")
+              if (info := estimator_info(Method)).strength_param
+              and info.strength_default != "auto"}
 
 
 @pytest.mark.parametrize("Method", DG_METHODS, ids=lambda m: m.__name__)
