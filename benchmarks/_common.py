@@ -45,13 +45,12 @@ def registered_methods(*settings, suffix=""):
     """
     from skda.utils import all_estimators, estimator_info
 
-    found = {}
-    for _, Estimator in all_estimators("classifier"):
-        info = estimator_info(Estimator)
-        if set(info.settings) & set(settings):
-            found[info.display_name + suffix] = Estimator
-    return dict(sorted(found.items(), key=lambda item: "baseline" not in estimator_info(
-        item[1]).settings))
+    infos = [(estimator_info(Estimator), Estimator)
+             for _, Estimator in all_estimators("classifier")]
+    # sorted is stable: the baseline first, the others in the registry's order
+    infos.sort(key=lambda pair: "baseline" not in pair[0].settings)
+    return {info.display_name + suffix: Estimator for info, Estimator in infos
+            if set(info.settings) & set(settings)}
 
 
 def machine_stamp(device="cpu"):

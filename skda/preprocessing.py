@@ -27,7 +27,8 @@ def smooth_clip(z, bound, out=None):
     above the others. ``out`` (``z`` itself, say) receives the result, as
     in numpy's ufuncs.
     """
-    denominator = np.divide(z, bound)
+    # an array even for a scalar z, so that the steps below can work in place
+    denominator = np.asarray(np.divide(z, bound))
     np.square(denominator, out=denominator)
     denominator += 1.0
     np.sqrt(denominator, out=denominator)

@@ -10,6 +10,16 @@ from skda import DANNRegressor, ERMClassifier, ERMRegressor, preprocessing
 from skda.preprocessing import TabularScaler, smooth_clip
 
 
+def test_smooth_clip_is_its_formula_for_arrays_and_scalars_and_writes_into_out():
+    z = np.linspace(-50, 50, 11)
+    expected = z / np.sqrt(1.0 + (z / 3.0) ** 2)
+    np.testing.assert_array_equal(smooth_clip(z, 3.0), expected)
+    assert smooth_clip(2.0, 3.0) == 2.0 / np.sqrt(1.0 + (2.0 / 3.0) ** 2)
+    assert smooth_clip(np.float32(2.0), 3.0).dtype == np.float32
+    smooth_clip(z, 3.0, out=z)
+    np.testing.assert_array_equal(z, expected)
+
+
 def test_passes_check_estimator():
     check_estimator(TabularScaler())
     check_estimator(TabularScaler(method="standard", clip=None))

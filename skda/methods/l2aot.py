@@ -21,6 +21,7 @@ from ..modules.transport import padded_groups, sinkhorn_distances
 from ._backbone import check_input_shaped
 from .base import fill_doc
 from .ddaig import GeneratingClassifier, GeneratorAlgorithm, _conv3x3, _ResidualBlock
+from .irm import mean_over
 
 
 class ImageDomainGenerator(nn.Module):
@@ -97,12 +98,7 @@ def novelty_distances(source, novel, domains, n_domains, epsilon):
     a, b = (t.to(domains.device) for t in torch.triu_indices(n_domains, n_domains, offset=1))
     from_source = sinkhorn_distances(new, new_mask, src, src_mask, epsilon)
     among = sinkhorn_distances(new[a], new_mask[a], new[b], new_mask[b], epsilon)
-    return _mean_over(from_source, present) + _mean_over(among, present[a] & present[b])
-
-
-def _mean_over(values, real):
-    """Mean of ``values`` where ``real``; 0 where nothing is."""
-    return (values * real).sum() / real.sum().clamp(min=1)
+    return mean_over(from_source, present) + mean_over(among, present[a] & present[b])
 
 
 class L2AOT(GeneratorAlgorithm):

@@ -49,21 +49,29 @@ def test_grid_search_lambda_with_leave_one_domain_out(multi_domain):
 #: take over within the tiny fits' few steps
 SEARCH_PARAMS = {"IRMClassifier": dict(penalty_anneal_iters=2),
                  "VRExClassifier": dict(penalty_anneal_iters=2)}
+#: grids over a method's other parameters as well: a strength searched beside another
+#: parameter, or a parameter the strength grid would not reach
+GRIDS = {"CCSAClassifier": {"alpha": [0.0, 0.5], "margin": [1.0]},
+         "GroupDROClassifier": {"eta": [0.0, 0.01], "group_by": ["domain_class"]},
+         "CAADAClassifier": {"coral_weight": [0.0, 1.0]},
+         "DDAIGClassifier": {"alpha": [0.0, 0.5]},
+         "L2AOTClassifier": {"alpha": [0.0, 0.5]}}
 
 
 def strength_grids():
     """``(estimator, grid)`` for every registered classifier but ERM (tested above).
 
-    The grid holds 0 and the first strength ``"auto"`` would try; a method without a
-    strength searches its learning rate.
+    The grid is the method's entry in :data:`GRIDS`, else 0 and the first strength
+    ``"auto"`` would try; a method with neither searches its learning rate.
     """
     cases = []
     for name, Estimator in all_estimators("classifier"):
         if Estimator is ERMClassifier:
             continue
         info = estimator_info(Estimator)
-        grid = ({info.strength_param: [0.0, info.strength_grid[0]]} if info.strength_param
-                else {"lr": [1e-3, 1e-2]})
+        grid = GRIDS.get(name) or (
+            {info.strength_param: [0.0, info.strength_grid[0]]} if info.strength_param
+            else {"lr": [1e-3, 1e-2]})
         cases.append(pytest.param(Estimator(**TINY, **SEARCH_PARAMS.get(name, {})), grid,
                                   id=name))
     return cases
