@@ -74,8 +74,8 @@ from skda.modules import ConvNet
 
 SHIFTS = ("rotation", "style")
 
-#: report name: (name of the skda class, its parameters besides the protocol's); add a
-#: method with one line. A class skda lacks is skipped with a note.
+#: report name (the registry's display name): (name of the skda class, its parameters
+#: besides the protocol's); add a method with one line. A class skda lacks is skipped with a note.
 METHODS = {
     "ERM": ("ERMClassifier", {}),
     "ERM + MixStyle": ("ERMClassifier", {"module": ConvNet, "module__mixstyle": True}),
@@ -84,12 +84,12 @@ METHODS = {
     "CCSA": ("CCSAClassifier", {}),
     "SagNet": ("SagNetClassifier", {}),
     "CAADA": ("CAADAClassifier", {}),
-    "DeepCORAL": ("DeepCORALClassifier", {}),
+    "Deep CORAL": ("DeepCORALClassifier", {}),
     "MMD": ("MMDClassifier", {}),
     "CDAN": ("CDANClassifier", {}),
     "GroupDRO": ("GroupDROClassifier", {}),
     "IRM": ("IRMClassifier", {}),
-    "VREx": ("VRExClassifier", {}),
+    "V-REx": ("VRExClassifier", {}),
     "Mixup": ("MixupClassifier", {}),
     "DDAIG": ("DDAIGClassifier", {}),
     "L2A-OT": ("L2AOTClassifier", {}),
@@ -98,11 +98,11 @@ METHODS = {
 #: DomainBed, results/2020_10_06_7df6f06/results.tex, training-domain validation,
 #: RotatedMNIST, column "Avg" (accuracy %, mean over the test domains 0..75 degrees)
 DOMAINBED_ROTATED_MNIST = {
-    "ERM": 98.0, "IRM": 97.7, "GroupDRO": 98.0, "Mixup": 98.0, "DeepCORAL": 98.0,
-    "MMD": 97.9, "DANN": 97.8, "CDANN": 97.9, "SagNet": 98.0, "VREx": 97.9,
+    "ERM": 98.0, "IRM": 97.7, "GroupDRO": 98.0, "Mixup": 98.0, "Deep CORAL": 98.0,
+    "MMD": 97.9, "DANN": 97.8, "CDANN": 97.9, "SagNet": 98.0, "V-REx": 97.9,
 }
 #: skda's name of a method -> DomainBed's, where they differ
-DOMAINBED_NAMES = {"DeepCORAL": "CORAL"}
+DOMAINBED_NAMES = {"Deep CORAL": "CORAL"}
 
 
 def estimator_class(name):

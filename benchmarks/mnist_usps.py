@@ -75,7 +75,7 @@ METHODS = {
     "CDANN": CDANNClassifier,
     "CDAN": CDANClassifier,
     "CAADA": CAADAClassifier,
-    "DeepCORAL": DeepCORALClassifier,
+    "Deep CORAL": DeepCORALClassifier,
     "MMD": MMDClassifier,
     "MCC": MCCClassifier,
 }

@@ -26,11 +26,13 @@ author = "the skda developers"
 release = version = skda.__version__
 # myst_parser: results.md, generated from benchmarks/results/*.md by benchmarks/run.py
 extensions = ["sphinx.ext.autodoc", "sphinx.ext.autosummary", "numpydoc", "myst_parser",
-              "sphinx_gallery.gen_gallery"]
-autosummary_generate = True
+              "sphinx_gallery.gen_gallery", "skda_registry"]
+# the pages whose autosummaries get stubs: api.rst, and the estimator list that
+# skda_registry writes from the registry for api.rst to include
+autosummary_generate = ["api.rst", "_registry_estimators.rst"]
 numpydoc_show_class_members = False
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "sphinxext", "_templates"]
+exclude_patterns = ["_build", "sphinxext", "_templates", "_registry_*.rst"]
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"skda {release}"

@@ -1,49 +1,14 @@
 """skda: deep domain adaptation and generalization as scikit-learn estimators."""
 
+from . import methods
 from ._validation import UnlabeledRowsWarning, unlabeled_rows_expected
-from .methods import (
-    CAADAClassifier,
-    CCSAClassifier,
-    CDANClassifier,
-    CDANNClassifier,
-    DANNClassifier,
-    DANNRegressor,
-    DDAIGClassifier,
-    DeepCORALClassifier,
-    ERMClassifier,
-    ERMRegressor,
-    GroupDROClassifier,
-    IRMClassifier,
-    L2AOTClassifier,
-    MCCClassifier,
-    MixupClassifier,
-    MMDClassifier,
-    SagNetClassifier,
-    VRExClassifier,
-)
+from .methods import *  # noqa: F403  (the estimators, listed once in skda.methods)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "CAADAClassifier",
-    "CCSAClassifier",
-    "CDANClassifier",
-    "CDANNClassifier",
-    "DANNClassifier",
-    "DANNRegressor",
-    "DDAIGClassifier",
-    "DeepCORALClassifier",
-    "ERMClassifier",
-    "ERMRegressor",
-    "GroupDROClassifier",
-    "IRMClassifier",
-    "L2AOTClassifier",
-    "MCCClassifier",
-    "MMDClassifier",
-    "MixupClassifier",
-    "SagNetClassifier",
+    *methods.__all__,
     "UnlabeledRowsWarning",
-    "VRExClassifier",
     "__version__",
     "unlabeled_rows_expected",
 ]

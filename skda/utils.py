@@ -29,6 +29,12 @@ class EstimatorInfo(NamedTuple):
     strength_grid: tuple
     #: the strength's default: a number, or ``"auto"``
     strength_default: object
+    #: how many training domains ``fit`` needs (1: the domains are optional)
+    min_domains: int
+    #: whether ``fit`` learns from unlabeled rows (``y == -1``)
+    uses_unlabeled: bool
+    #: the first line of the class docstring
+    summary: str
 
 
 def _public_estimators():
@@ -97,4 +103,5 @@ def estimator_info(estimator):
     return EstimatorInfo(
         name=cls.__name__, display_name=cls._display_name, settings=tuple(cls._settings),
         strength_param=param, strength_grid=tuple(cls._strength_grid) if param else (),
-        strength_default=default)
+        strength_default=default, min_domains=cls._min_domains,
+        uses_unlabeled=cls._uses_unlabeled, summary=inspect.getdoc(cls).splitlines()[0])

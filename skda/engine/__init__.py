@@ -7,7 +7,7 @@ of any particular method.
 """
 
 from .algorithm import DomainAlgorithm, TrainingObjective, update
-from .batching import BalancedBatches, DomainData, SequentialBatches
+from .batching import BalancedBatches, Batch, DomainData, SequentialBatches
 from .callbacks import (
     DivergenceError,
     EarlyStopping,
@@ -24,6 +24,7 @@ from .optim import Adam
 __all__ = [
     "Adam",
     "BalancedBatches",
+    "Batch",
     "DomainAlgorithm",
     "DomainData",
     "DivergenceError",

@@ -64,7 +64,7 @@ class AcceleratedDomainNet(AccelerateMixin, DomainNet):
     def train_step_single(self, batch, **fit_params):
         self._ensure_training()
         X, y, domains = batch
-        label_loss = self._train_label_loss()
+        label_loss = self.label_loss(batch.weights)
         with self.accelerator.autocast():
             loss, terms = self.module_(X, y, domains, label_loss)
         self.accelerator.backward(loss)

@@ -61,12 +61,30 @@ class DomainData(NamedTuple):
         return len(self.X)
 
 
+class Batch(tuple):
+    """A training or validation batch: ``(X, y, domains)``, and the rows' ``weights``.
+
+    It unpacks as the three tensors (``X, y, domains = batch``) and carries
+    the rows' loss weights (sample and class weights; None when uniform) in
+    ``weights``, so that a step reads them from the batch it trains on.
+    """
+
+    def __new__(cls, X, y, domains, weights=None):
+        batch = super().__new__(cls, (X, y, domains))
+        batch.weights = weights
+        return batch
+
+    def with_X(self, X):
+        """The same batch with other inputs (an augmentation's)."""
+        return Batch(X, self[1], self[2], self.weights)
+
+
 def _gather(data, rows, X):
-    """One batch ``(X, y, domains)`` and its weights (or None), ``X`` already fetched."""
+    """One :class:`Batch` of the ``rows`` of ``data``, ``X`` already fetched."""
     _, y, domains, weights = data
     # index_select: one gather kernel, cheaper than advanced indexing
-    batch = X, y.index_select(0, rows), domains.index_select(0, rows)
-    return batch, None if weights is None else weights.index_select(0, rows)
+    return Batch(X, y.index_select(0, rows), domains.index_select(0, rows),
+                 None if weights is None else weights.index_select(0, rows))
 
 
 def _as_float(X):
@@ -128,8 +146,7 @@ class BalancedBatches:
     sees balanced classes.
 
     One pass over this object is one epoch of ``ceil(n_rows / batch_size)``
-    steps, each a batch ``(X, y, domains)``; the weights of the rows of the
-    batch last yielded are in ``batch_weights`` (None without weights). The
+    steps, each a :class:`Batch` ``(X, y, domains)`` with the rows' weights. The
     indices of a whole epoch are drawn at once on the CPU (so the same seed
     gives the same batches on every device), moved to the device in one
     copy, and each batch is a single gather from the device tensors: no
@@ -163,7 +180,6 @@ class BalancedBatches:
         self._generator = torch.Generator().manual_seed(int(seed))
         self._seed, self._loader, self._epoch_rows = int(seed), None, _EpochRows()
         self._queues = [m[:0] for m in self._members]
-        self.batch_weights = None
 
     def set_domains(self, codes):
         """Give the rows new domain codes, e.g. latent domains re-inferred between epochs.
@@ -243,21 +259,18 @@ class BalancedBatches:
         else:
             rows_X = _decoded(self._image_loader(index, device), device)
         for rows, X_batch in zip(index.to(device, non_blocking=True), rows_X, strict=True):
-            batch, self.batch_weights = _gather(self.data, rows, X_batch)
-            yield batch
+            yield _gather(self.data, rows, X_batch)
 
 
 class SequentialBatches:
     """The rows of ``data`` in order, ``batch_size`` at a time: the validation pass.
 
-    Yields ``(X, y, domains)`` like :class:`BalancedBatches`, with the
-    weights of the last batch in ``batch_weights``.
+    Yields a :class:`Batch` like :class:`BalancedBatches`.
     """
 
     def __init__(self, data, batch_size):
         self.data = data
         self.batch_size = batch_size
-        self.batch_weights = None
 
     def __len__(self):
         return math.ceil(len(self.data) / self.batch_size)
@@ -268,5 +281,4 @@ class SequentialBatches:
         for start, X in zip(range(0, len(self.data), self.batch_size), rows_X, strict=True):
             rows = torch.arange(start, min(start + self.batch_size, len(self.data)),
                                 device=device)
-            batch, self.batch_weights = _gather(self.data, rows, X)
-            yield batch
+            yield _gather(self.data, rows, X)

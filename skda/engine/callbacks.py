@@ -130,7 +130,7 @@ class NonFiniteLossGuard(Callback):
                 "The network's weights became NaN or infinite in the last updates of "
                 f"training; training diverged. {self.hint}".rstrip())
         # finite but huge weights still overflow: the outputs are what predict returns
-        batches = getattr(net, "_train_batches", None)
+        batches = net.train_batches
         if batches is None:
             return
         was_training = algorithm.training

@@ -100,6 +100,17 @@ class DomainNet(NeuralNet):
         training may stop early, where ``max_epochs`` is only a cap.
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
+
+    Attributes
+    ----------
+    train_batches : BalancedBatches or None
+        During ``fit``, the sampler of the training batches: callbacks read
+        its ``steps`` and give the rows new domains with its
+        :meth:`~BalancedBatches.set_domains` (latent domains). None outside
+        ``fit``.
+    train_steps_per_epoch : int
+        Optimizer steps of one training epoch (set when ``fit`` starts): the
+        unit of :func:`~skda.engine.training_progress`.
     """
 
     def __init__(self, module, *, seed=0, augment=None, schedule_epochs=None, **kwargs):
@@ -109,6 +120,7 @@ class DomainNet(NeuralNet):
         self.seed = seed
         self.augment = augment
         self.schedule_epochs = schedule_epochs
+        self.train_batches = None
 
     def get_default_callbacks(self):
         return [
@@ -159,29 +171,31 @@ class DomainNet(NeuralNet):
         return X
 
     def fit(self, X, y=None, *, valid=None, **fit_params):
-        """Train on the :class:`DomainData` ``X``; score ``valid`` (one too) after each epoch."""
+        """Train on the :class:`DomainData` ``X``; score ``valid`` (one too) after each epoch.
+
+        The training batches are drawn by ``train_batches``, a
+        :class:`BalancedBatches` over ``X`` made here, before any callback
+        runs, and dropped when the fit ends (the fitted net keeps none of the
+        rows); ``train_steps_per_epoch`` is its number of steps per epoch.
+        """
+        if not isinstance(X, DomainData):
+            raise TypeError(f"DomainNet trains on DomainData, got {type(X).__name__}.")
+        rank, n_replicas = self._replica()
+        self.train_batches = BalancedBatches(X, self.batch_size, self.seed + rank,
+                                             n_replicas=n_replicas)
+        self.train_steps_per_epoch = self.train_batches.steps
         self.train_split = None if valid is None else _HeldOut(valid)
         try:
             with _ctrl_c_propagates():
                 super().fit(X, y, **fit_params)
         finally:
-            # the fitted net keeps none of the training or validation rows
-            self.train_split = None
-            for name in ("_train_batches", "_valid_batches"):
-                self.__dict__.pop(name, None)
+            self.train_split = self.train_batches = None
         return self
 
     def get_iterator(self, dataset, training=False):
-        if not training:
-            self._valid_batches = SequentialBatches(dataset, self.batch_size)
-            return self._valid_batches
-        rank, n_replicas = self._replica()
-        batches = BalancedBatches(dataset, self.batch_size, self.seed + rank,
-                                  n_replicas=n_replicas)
-        # read by schedule callbacks that need the training progress
-        self.train_steps_per_epoch = batches.steps
-        self._train_batches = batches
-        return batches
+        if training:
+            return self.train_batches
+        return SequentialBatches(dataset, self.batch_size)
 
     def label_loss(self, weights=None):
         """The criterion, weighting each row's loss by ``weights`` when given."""
@@ -189,16 +203,12 @@ class DomainNet(NeuralNet):
             return self.criterion_
         return functools.partial(self.criterion_, weight=weights)
 
-    def _train_label_loss(self):
-        """The label loss of the training batch just drawn (with its rows' weights)."""
-        return self.label_loss(self._train_batches.batch_weights)
-
     def validation_step(self, batch, **fit_params):
         self._set_training(False)
         X, y, _ = batch
         with torch.no_grad():
             output = algorithm_of(self)(X)
-            loss = self.label_loss(self._valid_batches.batch_weights)(output, y)
+            loss = self.label_loss(batch.weights)(output, y)
         return {"loss": loss, "y_pred": output}
 
     def _replica(self):
@@ -227,16 +237,15 @@ class DomainNet(NeuralNet):
             return super().train_step(batch, **fit_params)
         self._ensure_training()
         optimizers = {name: getattr(self, f"optimizer_{name}_") for name in self.optimizer_groups_}
-        label_loss = self._train_label_loss()
-        loss, terms = self.module_.training_step(*batch, label_loss, optimizers)
+        loss, terms = self.module_.training_step(*batch, self.label_loss(batch.weights),
+                                                 optimizers)
         self._accumulate(terms)
         return {"loss": loss, "y_pred": None}
 
     def train_step_single(self, batch, **fit_params):
         self._ensure_training()
         X, y, domains = batch
-        label_loss = self._train_label_loss()
-        loss, terms = self.module_.training_loss(X, y, domains, label_loss)
+        loss, terms = self.module_.training_loss(X, y, domains, self.label_loss(batch.weights))
         loss.backward()
         self._accumulate(terms)
         return {"loss": loss, "y_pred": None}
@@ -250,14 +259,14 @@ class DomainNet(NeuralNet):
             self._term_sums[name] = self._term_sums.get(name, 0.0) + value.detach()
 
     def _augmented(self, batch):
-        X, y, domains = batch
+        X = batch[0]
         out = self.augment(X)
         if not isinstance(out, torch.Tensor) or out.shape != X.shape:
             shape = getattr(out, "shape", type(out).__name__)
             raise ValueError(
                 f"augment must return a tensor of the batch's shape {tuple(X.shape)}, "
                 f"got {shape}.")
-        return out, y, domains
+        return batch.with_X(out)
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         # skorch's loop with the same hooks and history rows, written out so

@@ -339,7 +339,7 @@ class _TrainingRows(NamedTuple):
     """The rows ``fit`` trains on, encoded: inputs, targets, domains, weights."""
 
     X: np.ndarray
-    codes: np.ndarray  # the targets as the network learns them (class codes, or floats)
+    targets: np.ndarray  # y as the network learns it: class codes, or standardized floats
     labeled: np.ndarray  # bool, per row
     domain_names: np.ndarray
     domain_codes: np.ndarray
@@ -350,7 +350,7 @@ def _only_labeled(rows):
     """``rows`` restricted to the labeled ones, the domains renumbered over those left."""
     keep = rows.labeled
     used, domain_codes = np.unique(rows.domain_codes[keep], return_inverse=True)
-    return _TrainingRows(rows.X[keep], rows.codes[keep], keep[keep],
+    return _TrainingRows(rows.X[keep], rows.targets[keep], keep[keep],
                          rows.domain_names[used], domain_codes,
                          None if rows.weights is None else rows.weights[keep])
 
@@ -555,16 +555,17 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
         raise NotImplementedError
 
     def _encode_targets(self, y):
-        """``(fitted, codes)``: attributes to set after fit, and y as the network learns it."""
+        """``(fitted, targets)``: attributes to set after fit, and y as the network learns it
+        (class codes, -1 unlabeled; or standardized floats, NaN unlabeled)."""
         raise NotImplementedError
 
-    def _labeled(self, codes):
+    def _labeled(self, targets):
         raise NotImplementedError
 
     def _n_outputs(self, fitted):
         raise NotImplementedError
 
-    def _class_weights(self, codes, labeled, domains, fitted):
+    def _class_weights(self, targets, labeled, domains, fitted):
         """Per-row weights of the target values (classifiers' ``class_weight``), or None."""
         return None
 
@@ -629,7 +630,8 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
                 searched, y, domains, sample_weight)
         _warn_tiny_domains(learnable.domain_names, learnable.domain_codes)
         scaled = learnable._replace(X=self._fit_input_scaler(learnable.X))
-        net = self._train_network(scaled, fitted)
+        net, held_out = self._train_network(scaled, fitted)
+        fitted.update(self._fitted_from_training(net, held_out))
         for name, value in fitted.items():
             setattr(self, name, value)
         self.domains_ = learnable.domain_names
@@ -637,17 +639,25 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
         self.net_ = net
         return self
 
+    def _fitted_from_training(self, net, held_out):
+        """A method's own fitted attributes read off the trained ``net``, as a dict.
+
+        ``held_out`` masks the rows of the training data held out for early
+        stopping (None without). The base sets none.
+        """
+        return {}
+
     def _training_rows(self, X, y, domains, sample_weight):
         """``(fitted, rows)``: the target's fitted attributes, and every row encoded.
 
         Checks ``domains``, ``sample_weight`` and ``class_weight``.
         """
-        fitted, codes = self._encode_targets(y)
-        labeled = self._labeled(codes)
+        fitted, targets = self._encode_targets(y)
+        labeled = self._labeled(targets)
         domain_names, domain_codes = self._encode_domains(X, domains)
         weights = self._row_weights(
-            X, codes, labeled, (domain_names, domain_codes), fitted, sample_weight)
-        return fitted, _TrainingRows(X, codes, labeled, domain_names, domain_codes, weights)
+            X, targets, labeled, (domain_names, domain_codes), fitted, sample_weight)
+        return fitted, _TrainingRows(X, targets, labeled, domain_names, domain_codes, weights)
 
     def _learnable(self, rows):
         """The rows the method learns from, from enough domains.
@@ -672,13 +682,16 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
         return rows
 
     def _train_network(self, rows, fitted):
-        """Build the network and train it on ``rows`` (a validation slice held out if asked)."""
-        X, codes, labeled, domain_names, domain_codes, weights = rows
+        """``(net, held_out)``: the network trained on ``rows``, less the held-out mask's.
+
+        ``held_out`` masks the rows held out for early stopping (None without).
+        """
+        X, targets, labeled, domain_names, domain_codes, weights = rows
         rng = check_random_state(self.random_state)
         init_seed, batch_seed = rng.randint(2**31 - 1, size=2)
         valid = None
         if self.early_stopping:  # drawn after the seeds, which it leaves unchanged
-            valid = self._validation_rows(codes, labeled, domain_codes, rng)
+            valid = self._validation_rows(targets, labeled, domain_codes, rng)
         device = (torch.device(self.accelerator.device) if self.accelerator is not None
                   else resolve_device(self.device))
 
@@ -688,7 +701,7 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
                 X_rows = place_rows(X_rows, device)
             return DomainData(
                 X_rows,
-                torch.tensor(codes[subset], device=device),
+                torch.tensor(targets[subset], device=device),
                 torch.tensor(domain_codes[subset], device=device),
                 None if weights is None else torch.tensor(weights[subset], device=device))
 
@@ -708,7 +721,7 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
                         if self.early_stopping else None)
             net = self._make_net(algorithm, device, int(batch_seed), epochs, schedule)
             net.fit(tensors(train), valid=None if valid is None else tensors(valid))
-        return net
+        return net, valid
 
     def _fit_input_scaler(self, X):
         """X as the network takes it; fits ``input_scaler_`` on tabular X (None otherwise)."""
@@ -767,12 +780,12 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
         self.weight_decay_search_ = search.weight_decay_search_
         return self
 
-    def _row_weights(self, X, codes, labeled, domains, fitted, sample_weight):
+    def _row_weights(self, X, targets, labeled, domains, fitted, sample_weight):
         """float32 weight per row (sample and class weights), or None when uniform.
 
         ``domains`` is ``(names, codes)`` as ``_encode_domains`` gives it.
         """
-        weights = self._class_weights(codes, labeled, domains, fitted)
+        weights = self._class_weights(targets, labeled, domains, fitted)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
             weights = sample_weight if weights is None else weights * sample_weight
@@ -787,10 +800,10 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
         # rows, divided by their number) keeps the weights' meaning at any batch size.
         return np.where(labeled, weights / on_labeled.mean(), 1.0).astype(np.float32)
 
-    def _validation_rows(self, codes, labeled, domain_codes, rng):
+    def _validation_rows(self, targets, labeled, domain_codes, rng):
         """Mask of the labeled rows held out for early stopping, a slice of every domain."""
         held = holdout_labeled(labeled, domain_codes,
-                               codes if self._stratify_validation else None,
+                               targets if self._stratify_validation else None,
                                self.validation_fraction, rng)
         if not held.any():
             raise ValueError(
@@ -1056,8 +1069,8 @@ class DomainRegressor(RegressorMixin, DomainEstimator):
         return {"target_mean_": mean, "target_scale_": scale}, ((y - mean) / scale).astype(
             np.float32)
 
-    def _labeled(self, codes):
-        return ~np.isnan(codes)
+    def _labeled(self, targets):
+        return ~np.isnan(targets)
 
     def score(self, X, y, sample_weight=None):
         return self._labeled_score(RegressorMixin.score, X, y, sample_weight)

@@ -7,7 +7,7 @@ from ..engine import Adam
 from .base import STRENGTH, DomainClassifier, fill_doc
 from .coral import coral_penalty
 from .dann import DANN, AdversarialEstimator
-from .latent import LATENT_DOMAINS_CONSTRAINTS
+from .latent import LATENT_DOMAINS_CONSTRAINTS, LatentDomainsMixin
 
 
 class CAADA(DANN):
@@ -35,7 +35,7 @@ class CAADA(DANN):
 
 
 @fill_doc
-class CAADAClassifier(AdversarialEstimator, DomainClassifier):
+class CAADAClassifier(LatentDomainsMixin, AdversarialEstimator, DomainClassifier):
     """Correlation-aware adversarial classifier (CAADA; Rahman et al., Pattern Recognition 2020).
 
     :class:`DANNClassifier`'s domain-adversarial loss plus

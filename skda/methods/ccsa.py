@@ -115,7 +115,8 @@ class CCSAClassifier(DomainClassifier):
         and when ``module`` is given). The pairs are compared on the last
         hidden layer's output.
     alpha : float or "auto", default=0.25
-        Weight of the alignment terms, in ``[0, 1]``: the loss is
+        Weight of the alignment terms, in ``[0, 1]`` (the paper's
+        γ): the loss is
         ``(1 - alpha) * cross-entropy + alpha * (alignment + separation)``.
         0.25 is the official code's value; 0 is plain ERM.
         {auto_strength}

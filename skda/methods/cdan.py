@@ -9,7 +9,7 @@ from ..engine import Adam, DomainAlgorithm
 from ..modules import MLP
 from .base import STRENGTH, DomainClassifier, fill_doc
 from .dann import AdversarialEstimator, grad_reverse, with_domain_loss
-from .latent import LATENT_DOMAINS_CONSTRAINTS
+from .latent import LATENT_DOMAINS_CONSTRAINTS, LatentDomainsMixin
 
 #: above this width the multilinear map is replaced by its randomized version
 MAX_MULTILINEAR = 4096
@@ -70,7 +70,7 @@ class CDAN(DomainAlgorithm):
 
 
 @fill_doc
-class CDANClassifier(AdversarialEstimator, DomainClassifier):
+class CDANClassifier(LatentDomainsMixin, AdversarialEstimator, DomainClassifier):
     """Conditional domain-adversarial classifier (CDAN; Long et al., NeurIPS 2018).
 
     DANN aligns the domains' features; CDAN aligns the joint distribution
@@ -90,7 +90,8 @@ class CDANClassifier(AdversarialEstimator, DomainClassifier):
         Hidden layer widths of the default MLP backbone (ignored when
         ``module`` is given).
     lambda_ : float or "auto", default="auto"
-        Adaptation strength: the gradient reversal coefficient.
+        Adaptation strength: the gradient reversal coefficient (the paper's
+        trade-off λ).
         {auto_strength}
     entropy_conditioning : bool, default=False
         Weigh each row's domain loss by ``1 + exp(-entropy)`` of its

@@ -4,10 +4,9 @@ import torch
 import torch.nn.functional as F
 
 from ..engine import Adam
-from ..modules import MLP
 from .base import STRENGTH, DomainClassifier, fill_doc
 from .dann import DANN, AdversarialEstimator, grad_reverse, with_domain_loss
-from .latent import LATENT_DOMAINS_CONSTRAINTS
+from .latent import LATENT_DOMAINS_CONSTRAINTS, LatentDomainsMixin
 
 
 class CDANN(DANN):
@@ -23,14 +22,10 @@ class CDANN(DANN):
     probabilities in place of a label.
     """
 
-    def __init__(self, featurizer, n_features, n_classes, n_domains, *,
-                 discriminator_hidden_layer_sizes=(100,), reversal_coeff=1.0):
-        super().__init__(featurizer, n_features, n_classes, n_domains,
-                         discriminator_hidden_layer_sizes=discriminator_hidden_layer_sizes,
-                         reversal_coeff=reversal_coeff)
+    @staticmethod
+    def discriminator_width(n_features, n_classes):
         # the class is an input of its own: a learned per-class offset of the first layer
-        self.discriminator = MLP(n_features + n_classes, discriminator_hidden_layer_sizes,
-                                 n_domains)
+        return n_features + n_classes
 
     def training_loss(self, X, y, domains, label_loss):
         z = self.featurizer(X)
@@ -48,7 +43,7 @@ class CDANN(DANN):
 
 
 @fill_doc
-class CDANNClassifier(AdversarialEstimator, DomainClassifier):
+class CDANNClassifier(LatentDomainsMixin, AdversarialEstimator, DomainClassifier):
     """Class-conditional domain-adversarial classifier (CDANN; Li et al., ECCV 2018).
 
     :class:`DANNClassifier` with a discriminator that is told each row's
@@ -71,7 +66,8 @@ class CDANNClassifier(AdversarialEstimator, DomainClassifier):
         Hidden layer widths of the default MLP backbone (ignored when
         ``module`` is given).
     lambda_ : float or "auto", default="auto"
-        Adaptation strength: the gradient reversal coefficient.
+        Adaptation strength: the gradient reversal coefficient (the
+        paper's λ).
         {auto_strength}
     lambda_warmup : bool, default=True
         Ramp the coefficient from 0 to ``lambda_`` (DANN's schedule).

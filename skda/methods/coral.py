@@ -116,8 +116,8 @@ class DeepCORALClassifier(LatentDomainsMixin, DomainClassifier):
         ``module`` is given). The moments are those of the last hidden
         layer's output.
     lambda_ : float or "auto", default="auto"
-        Weight of the penalty: the loss is ``label loss + lambda_ *
-        penalty``. ``0`` is plain ERM (the penalty is still recorded).
+        Weight of the penalty (the paper's λ): the loss is
+        ``label loss + lambda_ * penalty``. ``0`` is plain ERM (the penalty is still recorded).
         1.0 is DomainBed's default (``mmd_gamma``), for the same penalty.
         {auto_strength}
     latent_domains : None or int >= 2, default=None

@@ -58,8 +58,14 @@ class DANN(DomainAlgorithm):
     def __init__(self, featurizer, n_features, n_classes, n_domains, *,
                  discriminator_hidden_layer_sizes=(100,), reversal_coeff=1.0):
         super().__init__(featurizer, n_features, n_classes)
-        self.discriminator = MLP(n_features, discriminator_hidden_layer_sizes, n_domains)
+        self.discriminator = MLP(self.discriminator_width(n_features, n_classes),
+                                 discriminator_hidden_layer_sizes, n_domains)
         self.reversal_coeff = reversal_coeff
+
+    @staticmethod
+    def discriminator_width(n_features, n_classes):
+        """Width of the discriminator's input: the features (a variant may add to them)."""
+        return n_features
 
     def training_loss(self, X, y, domains, label_loss):
         return self._adversarial_loss(self.featurizer(X), y, domains, label_loss)
@@ -115,7 +121,7 @@ class ReversalWarmup(Callback):
                 training_progress(net), self.gamma)
 
 
-class AdversarialEstimator(LatentDomainsMixin):
+class AdversarialEstimator:
     """The adversarial family's estimator base: DANN, CDANN, CDAN and CAADA.
 
     What the family shares: a discriminator behind gradient reversal
@@ -123,11 +129,12 @@ class AdversarialEstimator(LatentDomainsMixin):
     (:func:`with_domain_loss`); the reversal coefficient ``lambda_`` (the
     papers' lambda), ramped up from 0 by :class:`ReversalWarmup` when
     ``lambda_warmup``; the learning-rate annealing of Ganin et al. when
-    ``lr_annealing``; the discriminator's ``discriminator_hidden_layer_sizes``;
-    and latent domains (:class:`~skda.methods.latent.LatentDomainsMixin`).
+    ``lr_annealing``; and the discriminator's ``discriminator_hidden_layer_sizes``.
 
     A member subclasses it and :class:`~skda.methods.DomainClassifier` (or
-    :class:`~skda.methods.DomainRegressor`), merges
+    :class:`~skda.methods.DomainRegressor`), after
+    :class:`~skda.methods.latent.LatentDomainsMixin` where it takes
+    ``latent_domains`` (the classifiers do, the regressor does not), merges
     ``_adversarial_constraints`` into its constraint table, and names its
     network in ``_algorithm_class``: a :class:`DANN` subclass, or any
     :class:`~skda.engine.DomainAlgorithm` built from the same arguments and
@@ -163,7 +170,7 @@ class AdversarialEstimator(LatentDomainsMixin):
         )
 
     def _method_callbacks(self):
-        callbacks = list(super()._method_callbacks())  # latent domains, when asked for
+        callbacks = list(super()._method_callbacks())
         if self.lambda_warmup:
             callbacks.append(("reversal_warmup", ReversalWarmup(float(self.lambda_))))
         if self.lr_annealing:
@@ -172,7 +179,7 @@ class AdversarialEstimator(LatentDomainsMixin):
 
 
 @fill_doc
-class DANNClassifier(AdversarialEstimator, DomainClassifier):
+class DANNClassifier(LatentDomainsMixin, AdversarialEstimator, DomainClassifier):
     """Domain-adversarial classifier (DANN; Ganin et al., JMLR 2016).
 
     A domain discriminator learns to tell the training domains apart from the
@@ -193,8 +200,8 @@ class DANNClassifier(AdversarialEstimator, DomainClassifier):
         Hidden layer widths of the default MLP backbone (ignored when
         ``module`` is given). Features are the last hidden layer's output.
     lambda_ : float or "auto", default="auto"
-        Adaptation strength: the gradient reversal coefficient. ``0`` trains
-        the discriminator without letting it shape the features.
+        Adaptation strength: the gradient reversal coefficient (the paper's
+        λ). ``0`` trains the discriminator without letting it shape the features.
         {auto_strength}
     lambda_warmup : bool, default=True
         Ramp the coefficient from 0 to ``lambda_`` with the paper's schedule

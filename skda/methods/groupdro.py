@@ -70,8 +70,8 @@ class GroupDROClassifier(DomainClassifier):
         Hidden layer widths of the default MLP backbone (ignored when
         ``module`` is given).
     eta : float or "auto", default=0.01
-        Step size of the group weights' update (DomainBed's and the paper's
-        0.01): the adaptation strength. 0 keeps the weights uniform, the
+        Step size of the group weights' update (the paper's
+        η_q, 0.01 there and in DomainBed): the adaptation strength. 0 keeps the weights uniform, the
         average of the groups' losses.
         {auto_strength}
     group_by : {{"domain", "domain_class"}}, default="domain"

@@ -244,7 +244,7 @@ class IRMClassifier(PenaltyEstimator, DomainClassifier):
         ``module`` is given). Features are the last hidden layer's output.
     penalty_weight : float or "auto", default=100.0
         Adaptation strength: the weight of the penalty after the anneal
-        (DomainBed's ``irm_lambda``, 100 by default, searched over
+        (the paper's λ, DomainBed's ``irm_lambda``, 100 by default, searched over
         ``[0.1, 1e5]``). ``0`` (with ``penalty_anneal_iters=0``) is ERM on
         the mean of the domains' risks.
         {auto_strength}

@@ -260,7 +260,7 @@ class LatentDomainClustering(Callback):
         labels = assign_latent_domains(
             stats, self.n_domains, previous=previous, fit_rows=self._fit_rows,
             n_init=self.n_init, random_state=seed)
-        net._train_batches.set_domains(labels)
+        net.train_batches.set_domains(labels)
         self.labels_ = labels
         net.history.record(
             "latent_agreement", 1.0 if previous is None else float(np.mean(labels == previous)))
@@ -291,8 +291,7 @@ class LatentDomainsMixin:
     ``latent_domains=None`` to ``__init__`` and
     :data:`LATENT_DOMAINS_CONSTRAINTS` to ``_parameter_constraints``; a
     class that defines ``_method_callbacks`` itself starts its list with
-    ``super()._method_callbacks()``. A class without the parameter behaves
-    as before.
+    ``super()._method_callbacks()``.
 
     With ``latent_domains=k`` and ``domains=None``, ``fit`` trains on ``k``
     placeholder domains that :class:`LatentDomainClustering` replaces
@@ -302,11 +301,8 @@ class LatentDomainsMixin:
 
     _fitted_attributes = (*DomainEstimator._fitted_attributes, "latent_domain_labels_")
 
-    def _latent_k(self):
-        return getattr(self, "latent_domains", None)
-
     def _encode_domains(self, X, domains):
-        k = self._latent_k()
+        k = self.latent_domains
         if k is None:
             return super()._encode_domains(X, domains)
         if domains is not None:
@@ -326,36 +322,19 @@ class LatentDomainsMixin:
         # early-stopping hold-out (stratified by class) over the rows
         return np.arange(k), np.arange(len(X), dtype=np.int64) % k
 
-    def _validation_rows(self, codes, labeled, domain_codes, rng):
-        held = super()._validation_rows(codes, labeled, domain_codes, rng)
-        self._latent_held_out = held  # to put the held-out rows' labels in place
-        return held
-
     def _method_callbacks(self):
-        k = self._latent_k()
+        k = self.latent_domains
         own = [] if k is None else [("latent_domains", LatentDomainClustering(int(k)))]
         return [*own, *super()._method_callbacks()]
 
-    def fit(self, X, y, domains=None, sample_weight=None):
-        self.__dict__.pop("_latent_held_out", None)
-        try:
-            super().fit(X, y, domains=domains, sample_weight=sample_weight)
-        finally:
-            held = self.__dict__.pop("_latent_held_out", None)
-        if self._latent_k() is None or hasattr(self, "strength_"):
-            # "auto" took on the kept model's fitted state: its latent_domain_labels_, or
-            # none when the kept model is ERM, which inferred no domains
-            return self
-        clustering = dict(self.net_.callbacks_)["latent_domains"]
-        if held is None:
+    def _fitted_from_training(self, net, held_out):
+        fitted = super()._fitted_from_training(net, held_out)
+        if self.latent_domains is None:
+            return fitted
+        clustering = dict(net.callbacks_)["latent_domains"]
+        if held_out is None:
             labels = clustering.labels_.copy()
-        else:
-            labels = np.empty(len(held), dtype=np.int64)
-            labels[~held], labels[held] = clustering.labels_, clustering.valid_labels_
-        self.latent_domain_labels_ = labels
-        return self
-
-    # the shared text, with what ``domains=None`` means here
-    fit.__doc__ = DomainEstimator.fit.__doc__.replace(
-        "one domain.", "one domain; with ``latent_domains``, in domains inferred by clustering.", 1)
-
+        else:  # the early-stopping rows went to the nearest cluster
+            labels = np.empty(len(held_out), dtype=np.int64)
+            labels[~held_out], labels[held_out] = clustering.labels_, clustering.valid_labels_
+        return {**fitted, "latent_domain_labels_": labels}

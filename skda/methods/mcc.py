@@ -98,8 +98,8 @@ class MCCClassifier(DomainClassifier):
         Hidden layer widths of the default MLP backbone (ignored when
         ``module`` is given).
     lambda_ : float or "auto", default="auto"
-        Weight of the class-confusion loss (the paper's and TLlib's
-        trade-off, 1): the adaptation strength. 0 is ERM.
+        Weight of the class-confusion loss (the paper's trade-off
+        μ, 1 there and in TLlib): the adaptation strength. 0 is ERM.
         {auto_strength}
         MCC's strength is kept by accuracy on held-out labeled rows
         (``selection="source"``), not by the confidence of its target

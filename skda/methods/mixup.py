@@ -152,8 +152,8 @@ class MixupClassifier(DomainClassifier):
         Hidden layer widths of the default MLP backbone (ignored when
         ``module`` is given).
     alpha : float or "auto", default=0.2
-        Concentration of the ``Beta(alpha, alpha)`` distribution of the
-        mixing weight ``lam`` (DomainBed's ``mixup_alpha``, 0.2): the
+        Concentration (mixup's α) of the ``Beta(alpha, alpha)``
+        distribution of the mixing weight ``lam`` (DomainBed's ``mixup_alpha``, 0.2): the
         adaptation strength. Small values keep most mixtures near one of
         their two rows; 1 draws ``lam`` uniformly; large values mix halfway.
         0 never mixes: plain ERM on balanced batches.

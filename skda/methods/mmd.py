@@ -143,8 +143,8 @@ class MMDClassifier(LatentDomainsMixin, DomainClassifier):
         ``module`` is given). The MMD is that of the last hidden layer's
         output.
     lambda_ : float or "auto", default="auto"
-        Weight of the penalty: the loss is ``label loss + lambda_ *
-        penalty``. ``0`` is plain ERM (the penalty is still recorded). 1.0
+        Weight of the penalty (DAN's λ): the loss is
+        ``label loss + lambda_ * penalty``. ``0`` is plain ERM (the penalty is still recorded). 1.0
         is the default of DomainBed (``mmd_gamma``) and of DAN's code.
         {auto_strength}
     kernel : {{"adaptive", "fixed"}}, default="adaptive"

@@ -113,9 +113,10 @@ class SagNetClassifier(DomainClassifier):
         Hidden layer widths of the default MLP backbone (ignored for images
         and when ``module`` is given).
     adv_weight : float or "auto", default=0.1
-        Weight of the adversarial (style-uncertainty) loss; 0.1 in the
-        official code and in DomainBed. ``"auto"`` compares with plain ERM,
-        not with SagNet at weight 0, which still randomizes styles.
+        Weight of the adversarial (style-uncertainty) loss (the official
+        code's ``w_adv``); 0.1 in the official code and in DomainBed.
+        ``"auto"`` compares with plain ERM, not with SagNet at weight 0,
+        which still randomizes styles.
         {auto_strength}
     randomization_stage : int or None, default=None
         Where the backbone is cut: for an ``nn.Sequential`` backbone, the

@@ -65,7 +65,7 @@ class VRExClassifier(PenaltyEstimator, DomainClassifier):
         ``module`` is given). Features are the last hidden layer's output.
     penalty_weight : float or "auto", default=10.0
         Adaptation strength: the weight of the variance after the anneal
-        (DomainBed's ``vrex_lambda``, 10 by default, searched over
+        (the paper's β, DomainBed's ``vrex_lambda``, 10 by default, searched over
         ``[0.1, 1e5]``). ``0`` (with ``penalty_anneal_iters=0``) is ERM on
         the mean of the domains' risks.
         {auto_strength}

@@ -2,7 +2,7 @@
 
 import torch
 
-from skda.engine import BalancedBatches, DomainData
+from skda.engine import BalancedBatches, Batch, DomainData, SequentialBatches
 
 
 def make_data(sizes):
@@ -83,3 +83,20 @@ def test_set_domains_refuses_missing_or_extra_domains():
                   torch.zeros(19, dtype=torch.long)):
         with pytest.raises(ValueError, match="set_domains needs"):
             batches.set_domains(codes)
+
+
+def test_batches_carry_their_rows_weights():
+    n = 40
+    weights = torch.arange(n, dtype=torch.float32)
+    data = DomainData(torch.arange(n, dtype=torch.float32).unsqueeze(1),
+                      torch.zeros(n, dtype=torch.long), torch.arange(n) % 2, weights)
+    for batches in (BalancedBatches(data, 8, seed=0), SequentialBatches(data, 8)):
+        for batch in batches:
+            X, y, domains = batch  # unpacks as the three tensors
+            assert isinstance(batch, Batch)
+            # X holds the row index, so each row's weight is its own
+            assert torch.equal(batch.weights, X[:, 0])
+    flipped = batch.with_X(-batch[0])
+    assert torch.equal(flipped[0], -batch[0]) and flipped.weights is batch.weights
+    unweighted = next(iter(SequentialBatches(DomainData(*data[:3]), 8)))
+    assert unweighted.weights is None

@@ -291,3 +291,31 @@ def test_update_steps_only_the_named_groups():
     for name, params in groups.items():
         moved = [not torch.equal(p, old) for (_, p), old in zip(params, before[name], strict=True)]
         assert all(moved) if name == "b" else not any(moved)
+
+
+def test_the_training_sampler_is_public_during_fit_only(moons_uda):
+    """Callbacks find net.train_batches (and the steps per epoch) from on_train_begin on."""
+    from skda import ERMClassifier
+    from skda.engine import BalancedBatches
+
+    seen = {}
+
+    class Spy(Callback):
+        def on_train_begin(self, net, **kwargs):
+            seen["begin"] = (net.train_batches, net.train_steps_per_epoch)
+
+        def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+            if training:
+                seen.setdefault("weights", batch.weights)
+
+    X, y, d = moons_uda
+    labeled = y >= 0
+    weight = np.where(np.arange(len(X)) % 2 == 0, 1.0, 3.0)[labeled]
+    clf = ERMClassifier(max_epochs=1, batch_size=50, hidden_layer_sizes=(8,), callbacks=[Spy()],
+                        random_state=0, optimizer__weight_decay=3e-3).fit(
+        X[labeled], y[labeled], domains=d[labeled], sample_weight=weight)
+    batches, steps = seen["begin"]
+    assert isinstance(batches, BalancedBatches) and steps == batches.steps > 0
+    assert clf.net_.train_batches is None  # the fitted net keeps none of the rows
+    assert clf.net_.train_steps_per_epoch == steps
+    assert seen["weights"] is not None and len(torch.unique(seen["weights"])) == 2

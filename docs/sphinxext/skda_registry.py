@@ -1,0 +1,82 @@
+"""Doc pieces generated from :func:`skda.utils.all_estimators`, so they cannot drift.
+
+* ``_registry_estimators.rst``: the API page's estimator list, an autosummary
+  written before autosummary scans for stubs (``api.rst`` includes it).
+* ``.. skda-method-table::``: the table of methods on the methods page, one
+  row an estimator, from each class's registry metadata.
+
+A new estimator exported from ``skda.methods`` appears in both without an
+edit to the docs.
+"""
+
+import os
+
+from docutils import nodes
+from docutils.statemachine import StringList
+from sphinx.util.docutils import SphinxDirective
+
+#: the generated include, at the docs' root so that autosummary's ``:toctree:``
+#: means the same folder whether it is read from here or from api.rst
+ESTIMATOR_LIST = "_registry_estimators.rst"
+
+
+def _estimators():
+    from skda.utils import all_estimators, estimator_info
+
+    # the baselines first, then the rest by name
+    infos = [estimator_info(cls) for _, cls in all_estimators()]
+    return sorted(infos, key=lambda info: ("baseline" not in info.settings, info.name))
+
+
+def write_estimator_list(app, config):
+    lines = [".. currentmodule:: skda", "", ".. autosummary::", "   :toctree: generated",
+             "   :template: autosummary/estimator.rst", "   :nosignatures:", ""]
+    lines += [f"   {info.name}" for info in _estimators()]
+    text = "\n".join(lines) + "\n"
+    path = os.path.join(app.srcdir, ESTIMATOR_LIST)
+    if not os.path.exists(path) or open(path).read() != text:  # unchanged: no rebuild
+        with open(path, "w") as f:
+            f.write(text)
+
+
+def _needs(info):
+    if "baseline" in info.settings:
+        return "labeled rows"
+    if info.min_domains >= 2:
+        return ("2+ domains; target rows may be unlabeled" if info.uses_unlabeled
+                else "2+ labeled domains")
+    if info.uses_unlabeled:
+        return "labeled source rows and unlabeled target rows"
+    return "labeled rows; domains optional"
+
+
+def _strength(info):
+    if info.strength_param is None:
+        return "not offered"
+    grid = ", ".join(f"{g:g}" for g in info.strength_grid)
+    return f"``{info.strength_param}`` (default ``{info.strength_default!r}``): 0, {grid}"
+
+
+class MethodTable(SphinxDirective):
+    """``.. skda-method-table::``: estimator, what it is, settings, needs, strength."""
+
+    def run(self):
+        rows = [".. list-table::", "   :header-rows: 1", "",
+                "   * - estimator", "     - what it is", "     - settings", "     - needs",
+                "     - strength that ``\"auto\"`` searches"]
+        for info in _estimators():
+            rows += [f"   * - :class:`~skda.{info.name}`",
+                     f"     - {info.summary}",
+                     f"     - {', '.join(info.settings)}",
+                     f"     - {_needs(info)}",
+                     f"     - {_strength(info)}"]
+        container = nodes.container()
+        self.state.nested_parse(StringList(rows, source="skda-method-table"),
+                                self.content_offset, container)
+        return container.children
+
+
+def setup(app):
+    app.connect("config-inited", write_estimator_list)
+    app.add_directive("skda-method-table", MethodTable)
+    return {"parallel_read_safe": True}
