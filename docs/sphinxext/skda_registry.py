@@ -34,16 +34,23 @@ def write_estimator_list(app, config):
     lines += [f"   {info.name}" for info in _estimators()]
     text = "\n".join(lines) + "\n"
     path = os.path.join(app.srcdir, ESTIMATOR_LIST)
-    if not os.path.exists(path) or open(path).read() != text:  # unchanged: no rebuild
-        with open(path, "w") as f:
-            f.write(text)
+    if os.path.exists(path):
+        with open(path) as f:
+            if f.read() == text:  # unchanged: no rebuild
+                return
+    with open(path, "w") as f:
+        f.write(text)
 
 
 def _needs(info):
     if "baseline" in info.settings:
         return "labeled rows"
     if info.min_domains >= 2:
-        return ("2+ domains; target rows may be unlabeled" if info.uses_unlabeled
+        from skda.utils import all_estimators
+
+        latent = "latent_domains" in dict(all_estimators())[info.name]().get_params()
+        return ("2+ domains (or ``latent_domains``); target rows may be unlabeled" if latent
+                else "2+ domains; target rows may be unlabeled" if info.uses_unlabeled
                 else "2+ labeled domains")
     if info.uses_unlabeled:
         return "labeled source rows and unlabeled target rows"
@@ -52,7 +59,7 @@ def _needs(info):
 
 def _strength(info):
     if info.strength_param is None:
-        return "not offered"
+        return "none (numbers only)"
     grid = ", ".join(f"{g:g}" for g in info.strength_grid)
     return f"``{info.strength_param}`` (default ``{info.strength_default!r}``): 0, {grid}"
 

@@ -74,6 +74,9 @@ class Batch(tuple):
         batch.weights = weights
         return batch
 
+    def __getnewargs__(self):  # copy and pickle rebuild it with its weights
+        return (*self, self.weights)
+
     def with_X(self, X):
         """The same batch with other inputs (an augmentation's)."""
         return Batch(X, self[1], self[2], self.weights)

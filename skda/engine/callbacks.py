@@ -22,7 +22,7 @@ def algorithm_of(net):
 def training_steps_done(net):
     """Optimizer steps taken before the current training batch, over all epochs so far."""
     # plain list/dict access: History's tuple indexing is slow for a per-step hook
-    return ((len(net.history) - 1) * net.train_steps_per_epoch
+    return ((len(net.history) - 1) * net.train_steps_per_epoch_
             + len(net.history[-1]["batches"]) - 1)
 
 
@@ -34,7 +34,7 @@ def planned_training_steps(net):
     planned to have, so that warm-ups and annealing complete.
     """
     epochs = getattr(net, "schedule_epochs", None) or net.max_epochs
-    return epochs * net.train_steps_per_epoch
+    return epochs * net.train_steps_per_epoch_
 
 
 def training_progress(net):
@@ -130,7 +130,7 @@ class NonFiniteLossGuard(Callback):
                 "The network's weights became NaN or infinite in the last updates of "
                 f"training; training diverged. {self.hint}".rstrip())
         # finite but huge weights still overflow: the outputs are what predict returns
-        batches = net.train_batches
+        batches = net.train_batches_
         if batches is None:
             return
         was_training = algorithm.training

@@ -103,15 +103,17 @@ class DomainNet(NeuralNet):
 
     Attributes
     ----------
-    train_batches : BalancedBatches or None
-        During ``fit``, the sampler of the training batches: callbacks read
-        its ``steps`` and give the rows new domains with its
-        :meth:`~BalancedBatches.set_domains` (latent domains). None outside
-        ``fit``.
-    train_steps_per_epoch : int
-        Optimizer steps of one training epoch (set when ``fit`` starts): the
-        unit of :func:`~skda.engine.training_progress`.
+    train_batches_ : BalancedBatches or None
+        While the net trains (``fit``, ``partial_fit``), the sampler of the
+        training batches: callbacks read its ``steps`` and give the rows new
+        domains with its :meth:`~BalancedBatches.set_domains` (latent
+        domains). None otherwise.
+    train_steps_per_epoch_ : int
+        Optimizer steps of one training epoch (set when training starts):
+        the unit of :func:`~skda.engine.training_progress`.
     """
+
+    train_batches_ = None  # a class default: None before and after training
 
     def __init__(self, module, *, seed=0, augment=None, schedule_epochs=None, **kwargs):
         kwargs.setdefault("criterion", MaskedCrossEntropy)
@@ -120,7 +122,6 @@ class DomainNet(NeuralNet):
         self.seed = seed
         self.augment = augment
         self.schedule_epochs = schedule_epochs
-        self.train_batches = None
 
     def get_default_callbacks(self):
         return [
@@ -171,30 +172,38 @@ class DomainNet(NeuralNet):
         return X
 
     def fit(self, X, y=None, *, valid=None, **fit_params):
-        """Train on the :class:`DomainData` ``X``; score ``valid`` (one too) after each epoch.
-
-        The training batches are drawn by ``train_batches``, a
-        :class:`BalancedBatches` over ``X`` made here, before any callback
-        runs, and dropped when the fit ends (the fitted net keeps none of the
-        rows); ``train_steps_per_epoch`` is its number of steps per epoch.
-        """
-        if not isinstance(X, DomainData):
-            raise TypeError(f"DomainNet trains on DomainData, got {type(X).__name__}.")
-        rank, n_replicas = self._replica()
-        self.train_batches = BalancedBatches(X, self.batch_size, self.seed + rank,
-                                             n_replicas=n_replicas)
-        self.train_steps_per_epoch = self.train_batches.steps
+        """Train on the :class:`DomainData` ``X``; score ``valid`` (one too) after each epoch."""
         self.train_split = None if valid is None else _HeldOut(valid)
         try:
             with _ctrl_c_propagates():
                 super().fit(X, y, **fit_params)
         finally:
-            self.train_split = self.train_batches = None
+            self.train_split = None
+        return self
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Train on the :class:`DomainData` ``X`` from the current weights.
+
+        The training batches are drawn by ``train_batches_``, a
+        :class:`BalancedBatches` over ``X`` made here, before any callback
+        runs, and dropped when training ends (the fitted net keeps none of
+        the rows); ``train_steps_per_epoch_`` is its number of steps per epoch.
+        """
+        if not isinstance(X, DomainData):
+            raise TypeError(f"DomainNet trains on DomainData, got {type(X).__name__}.")
+        rank, n_replicas = self._replica()
+        self.train_batches_ = BalancedBatches(X, self.batch_size, self.seed + rank,
+                                              n_replicas=n_replicas)
+        self.train_steps_per_epoch_ = self.train_batches_.steps
+        try:
+            super().partial_fit(X, y, classes=classes, **fit_params)
+        finally:
+            self.train_batches_ = None
         return self
 
     def get_iterator(self, dataset, training=False):
         if training:
-            return self.train_batches
+            return self.train_batches_
         return SequentialBatches(dataset, self.batch_size)
 
     def label_loss(self, weights=None):

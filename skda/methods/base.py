@@ -589,7 +589,8 @@ class DomainEstimator(TransformerMixin, BaseEstimator):
             ``sklearn.semi_supervised`` convention), ``NaN`` for a regressor.
         domains : array-like of shape (n_samples,), default=None
             Domain label (int or str) of each row. ``None`` puts all rows in
-            one domain.
+            one domain; with ``latent_domains=k`` (the estimators that have
+            it), in ``k`` domains inferred by clustering.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each row in the label loss. The weights
             (times the class weights) are rescaled to average 1 over the

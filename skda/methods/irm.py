@@ -143,7 +143,7 @@ class PenaltyAnneal(Callback):
     optimizer (a learning-rate scheduler, an accelerator), as they are.
 
     Steps are counted over the whole fit (epochs of
-    ``net.train_steps_per_epoch`` steps), from the history, so the callback
+    ``net.train_steps_per_epoch_`` steps), from the history, so the callback
     keeps no state of its own.
 
     Parameters
@@ -162,7 +162,7 @@ class PenaltyAnneal(Callback):
     def on_epoch_begin(self, net, **kwargs):
         if len(net.history) != 1 or self.penalty_weight == 1.0:
             return
-        planned = net.max_epochs * net.train_steps_per_epoch
+        planned = net.max_epochs * net.train_steps_per_epoch_
         if self.anneal_iters >= planned:
             warnings.warn(
                 f"penalty_anneal_iters={self.anneal_iters} is not below the {planned} "

@@ -260,7 +260,7 @@ class LatentDomainClustering(Callback):
         labels = assign_latent_domains(
             stats, self.n_domains, previous=previous, fit_rows=self._fit_rows,
             n_init=self.n_init, random_state=seed)
-        net.train_batches.set_domains(labels)
+        net.train_batches_.set_domains(labels)
         self.labels_ = labels
         net.history.record(
             "latent_agreement", 1.0 if previous is None else float(np.mean(labels == previous)))

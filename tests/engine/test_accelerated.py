@@ -88,7 +88,7 @@ with open(f"{sys.argv[1]}/rank{accelerator.process_index}.json", "w") as out:
     json.dump({
         "rank": accelerator.process_index,
         "world": accelerator.num_processes,
-        "steps": clf.net_.train_steps_per_epoch,
+        "steps": clf.net_.train_steps_per_epoch_,
         "coeff": clf.net_.module_.reversal_coeff,
         "weights": [p.detach().flatten().tolist() for p in clf.net_.module_.parameters()],
     }, out)

@@ -1,5 +1,8 @@
 """Domain-balanced device batches."""
 
+import copy
+import pickle
+
 import torch
 
 from skda.engine import BalancedBatches, Batch, DomainData, SequentialBatches
@@ -100,3 +103,6 @@ def test_batches_carry_their_rows_weights():
     assert torch.equal(flipped[0], -batch[0]) and flipped.weights is batch.weights
     unweighted = next(iter(SequentialBatches(DomainData(*data[:3]), 8)))
     assert unweighted.weights is None
+    for copied in (copy.copy(batch), copy.deepcopy(batch), pickle.loads(pickle.dumps(batch))):
+        assert isinstance(copied, Batch) and torch.equal(copied.weights, batch.weights)
+        assert all(torch.equal(a, b) for a, b in zip(copied, batch, strict=True))

@@ -294,7 +294,7 @@ def test_update_steps_only_the_named_groups():
 
 
 def test_the_training_sampler_is_public_during_fit_only(moons_uda):
-    """Callbacks find net.train_batches (and the steps per epoch) from on_train_begin on."""
+    """Callbacks find net.train_batches_ (and the steps per epoch) from on_train_begin on."""
     from skda import ERMClassifier
     from skda.engine import BalancedBatches
 
@@ -302,7 +302,7 @@ def test_the_training_sampler_is_public_during_fit_only(moons_uda):
 
     class Spy(Callback):
         def on_train_begin(self, net, **kwargs):
-            seen["begin"] = (net.train_batches, net.train_steps_per_epoch)
+            seen["begin"] = (net.train_batches_, net.train_steps_per_epoch_)
 
         def on_batch_begin(self, net, batch=None, training=False, **kwargs):
             if training:
@@ -316,6 +316,26 @@ def test_the_training_sampler_is_public_during_fit_only(moons_uda):
         X[labeled], y[labeled], domains=d[labeled], sample_weight=weight)
     batches, steps = seen["begin"]
     assert isinstance(batches, BalancedBatches) and steps == batches.steps > 0
-    assert clf.net_.train_batches is None  # the fitted net keeps none of the rows
-    assert clf.net_.train_steps_per_epoch == steps
+    assert clf.net_.train_batches_ is None  # the fitted net keeps none of the rows
+    assert clf.net_.train_steps_per_epoch_ == steps
     assert seen["weights"] is not None and len(torch.unique(seen["weights"])) == 2
+
+
+def test_partial_fit_trains_from_the_fitted_weights(moons_uda):
+    from skda import ERMClassifier
+    from skda.engine import DomainData
+
+    X, y, d = moons_uda
+    labeled = y >= 0
+    clf = ERMClassifier(max_epochs=1, batch_size=50, hidden_layer_sizes=(8,), input_scaling=None,
+                        random_state=0, optimizer__weight_decay=3e-3).fit(
+        X[labeled], y[labeled], domains=d[labeled])
+    net = clf.net_
+    before = [p.detach().clone() for p in net.module_.parameters()]
+    n = int(labeled.sum())
+    data = DomainData(torch.as_tensor(X[labeled], dtype=torch.float32),
+                      torch.as_tensor(y[labeled]), torch.zeros(n, dtype=torch.long))
+    net.partial_fit(data)
+    assert len(net.history) == 2 and net.history[-1, "train_loss"] is not None
+    assert any(not torch.equal(a, p) for a, p in zip(before, net.module_.parameters(), strict=True))
+    assert net.train_batches_ is None
