@@ -66,8 +66,8 @@ PAGE = [
     ("model_selection", "Choosing lambda_ without target labels"),
     ("auto_strength_report", "lambda_=\"auto\": the strength chosen without target labels, "
                              "every UDA method"),
-    ("auto_strength_report_wine", "lambda_=\"auto\": the report suite's wine problems "
-                                  "rerun under the current defaults"),
+    ("auto_strength_report_rerun", "lambda_=\"auto\": the report suite's wine, hospital "
+                                   "and site-shift problems rerun under the current defaults"),
     ("auto_strength_dev", "lambda_=\"auto\": the development suite its rule was chosen on"),
     ("auto_strength_dg", "lambda_=\"auto\" in domain generalization: hospitals and site "
                          "shift, the held-out domain never seen"),
