@@ -69,13 +69,13 @@ def test_the_docs_tables_come_from_the_registry():
         import skda_registry
     finally:
         sys.path.pop(0)
-    assert [info.name for info in skda_registry._estimators()] == sorted(
+    assert [info.name for info, _ in skda_registry._estimators()] == sorted(
         (name for name, _ in ESTIMATORS), key=lambda n: (not n.startswith("ERM"), n))
     assert skda_registry.ESTIMATOR_LIST in (REPO / "docs" / "api.rst").read_text()
     assert ".. skda-method-table::" in (REPO / "docs" / "methods.rst").read_text()
     for _, Estimator in ESTIMATORS:  # the table's cells
         info = estimator_info(Estimator)
-        assert skda_registry._needs(info) and skda_registry._strength(info)
+        assert skda_registry._needs(info, Estimator) and skda_registry._strength(info)
 
 
 def test_the_benchmarks_name_each_method_as_the_registry_does():

@@ -21,17 +21,17 @@ ESTIMATOR_LIST = "_registry_estimators.rst"
 
 
 def _estimators():
+    """``(info, class)`` of every estimator: the baselines first, then the rest by name."""
     from skda.utils import all_estimators, estimator_info
 
-    # the baselines first, then the rest by name
-    infos = [estimator_info(cls) for _, cls in all_estimators()]
-    return sorted(infos, key=lambda info: ("baseline" not in info.settings, info.name))
+    pairs = [(estimator_info(cls), cls) for _, cls in all_estimators()]
+    return sorted(pairs, key=lambda pair: ("baseline" not in pair[0].settings, pair[0].name))
 
 
 def write_estimator_list(app, config):
     lines = [".. currentmodule:: skda", "", ".. autosummary::", "   :toctree: generated",
              "   :template: autosummary/estimator.rst", "   :nosignatures:", ""]
-    lines += [f"   {info.name}" for info in _estimators()]
+    lines += [f"   {info.name}" for info, _ in _estimators()]
     text = "\n".join(lines) + "\n"
     path = os.path.join(app.srcdir, ESTIMATOR_LIST)
     if os.path.exists(path):
@@ -42,13 +42,13 @@ def write_estimator_list(app, config):
         f.write(text)
 
 
-def _needs(info):
+def _needs(info, cls):
+    from skda.methods.latent import LatentDomainsMixin
+
     if "baseline" in info.settings:
         return "labeled rows"
     if info.min_domains >= 2:
-        from skda.utils import all_estimators
-
-        latent = "latent_domains" in dict(all_estimators())[info.name]().get_params()
+        latent = issubclass(cls, LatentDomainsMixin)
         return ("2+ domains (or ``latent_domains``); target rows may be unlabeled" if latent
                 else "2+ domains; target rows may be unlabeled" if info.uses_unlabeled
                 else "2+ labeled domains")
@@ -71,11 +71,11 @@ class MethodTable(SphinxDirective):
         rows = [".. list-table::", "   :header-rows: 1", "",
                 "   * - estimator", "     - what it is", "     - settings", "     - needs",
                 "     - strength that ``\"auto\"`` searches"]
-        for info in _estimators():
+        for info, cls in _estimators():
             rows += [f"   * - :class:`~skda.{info.name}`",
                      f"     - {info.summary}",
                      f"     - {', '.join(info.settings)}",
-                     f"     - {_needs(info)}",
+                     f"     - {_needs(info, cls)}",
                      f"     - {_strength(info)}"]
         container = nodes.container()
         self.state.nested_parse(StringList(rows, source="skda-method-table"),

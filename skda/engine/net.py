@@ -189,8 +189,7 @@ class DomainNet(NeuralNet):
         runs, and dropped when training ends (the fitted net keeps none of
         the rows); ``train_steps_per_epoch_`` is its number of steps per epoch.
         """
-        if not isinstance(X, DomainData):
-            raise TypeError(f"DomainNet trains on DomainData, got {type(X).__name__}.")
+        X = self.get_dataset(X)  # checked before the sampler is built on it
         rank, n_replicas = self._replica()
         self.train_batches_ = BalancedBatches(X, self.batch_size, self.seed + rank,
                                               n_replicas=n_replicas)

@@ -194,7 +194,7 @@ class PenaltyEstimator:
     merges ``_penalty_constraints`` into its constraint table, and names its
     network in ``_algorithm_class``: a
     :class:`~skda.engine.DomainAlgorithm` built as
-    ``(featurizer, n_features, n_classes, n_domains, penalty_weight)`` and
+    ``(featurizer, n_features, n_classes, n_domains, *, penalty_weight)`` and
     holding ``penalty_weight``.
     """
 
